@@ -1,0 +1,85 @@
+"""mrdquant: minimal residual disease quantification after allogeneic HSCT.
+
+The flat public API. Names are loaded lazily from their private modules, so
+``import mrdquant`` is fast and does not import flowkit or matplotlib.
+
+Data flows ``io -> cytometry | pcr -> calls -> outcomes -> report / cli``:
+
+- :func:`read_fcs` -> :class:`FlowSample`; :class:`GatingStrategy` ``.gate(sample)`` ->
+  :class:`GatingResult`; :func:`quantify_mrd` turns gate counts into an MFC MRD result.
+- :func:`read_qpcr` -> well table; :func:`standard_curve`; :func:`quantify_wt1`.
+- :func:`classify_timeline` -> one row per patient (negative / MRDsin+ / MRDco+).
+- :mod:`mrdquant.outcomes`: cumulative incidence, Gray's test, Kaplan-Meier, log-rank,
+  Cox, Fine-Gray, cohort tables.
+"""
+
+from __future__ import annotations
+
+from ._lazy import attach
+from ._version import __version__
+from .errors import (
+    AssayQcError,
+    ClinicalDataError,
+    CompensationError,
+    ConfigError,
+    FCSError,
+    FCSWarning,
+    GatingError,
+    GatingMLError,
+    InputError,
+    MrdquantError,
+    MrdquantWarning,
+    QcWarning,
+    QPCRError,
+    StatisticalWarning,
+    ThresholdWarning,
+)
+
+_LAZY = {
+    # io
+    "read_fcs": ".io.fcs",
+    "FlowSample": ".io.fcs",
+    "read_qpcr": ".io.qpcr",
+    "write_table": ".io.store",
+    # cytometry
+    "Compensation": ".cytometry.compensation",
+    "compensate": ".cytometry.compensation",
+    "GatingStrategy": ".cytometry.gating",
+    "GatingResult": ".cytometry.gating",
+    "quantify_mrd": ".cytometry.laip",
+    # pcr
+    "standard_curve": ".pcr.standard_curve",
+    "StandardCurve": ".pcr.standard_curve",
+    "quantify_wt1": ".pcr.quantify",
+    # calls
+    "call_samples": ".calls.sample",
+    "classify_timeline": ".calls.timeline",
+    # profiles
+    "load_profile": ".profiles",
+    "Profile": ".profiles",
+    # subpackages
+    "outcomes": ".outcomes",
+    "simulate": ".simulate",
+}
+
+__getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)
+
+__all__ = [
+    "__version__",
+    *_lazy_all,
+    "MrdquantError",
+    "InputError",
+    "FCSError",
+    "QPCRError",
+    "GatingMLError",
+    "GatingError",
+    "CompensationError",
+    "ClinicalDataError",
+    "ConfigError",
+    "AssayQcError",
+    "MrdquantWarning",
+    "FCSWarning",
+    "ThresholdWarning",
+    "StatisticalWarning",
+    "QcWarning",
+]

@@ -1,0 +1,20 @@
+"""Deterministic (seeded) simulators with known truth.
+
+- flow: bone-marrow FCS files (B-ALL, T-ALL, AML tubes) with per-event population labels;
+- qpcr: WT1/ABL1 plates written as real instrument exports, with true copy numbers;
+- cohort: transplanted patients with monitoring schedules, MRD courses and outcomes.
+"""
+
+from __future__ import annotations
+
+from .._lazy import attach
+
+_LAZY = {
+    "simulate_bone_marrow": ".flow",
+    "write_bone_marrow_fcs": ".flow",
+    "simulate_qpcr_plate": ".qpcr",
+    "write_quantstudio_plate": ".qpcr",
+    "simulate_cohort": ".cohort",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)
