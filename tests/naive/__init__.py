@@ -1,0 +1,1 @@
+"""Slow, obvious reference implementations that the numba kernels are tested against."""
