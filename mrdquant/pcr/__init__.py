@@ -1,1 +1,30 @@
-"""mrdquant.pcr"""
+"""WT1/ABL1 RT-qPCR: standard curves, quantification, QC and calls.
+
+- :func:`standard_curve` -> :class:`StandardCurve` (per plate and target);
+  :func:`stored_curve`, :func:`mean_curve` for plates without standards.
+- :func:`quantify_wt1`: one row per sample with WT1 % of ABL1, copies per 10^4 ABL1,
+  sensitivity and the call against a profile.
+- :func:`ntc_check`, :func:`replicate_summary`: plate QC.
+- :func:`delta_delta_ct`: 2^-ΔΔCt and the Pfaffl ratio.
+"""
+
+from __future__ import annotations
+
+from .._lazy import attach
+
+_LAZY = {
+    "StandardCurve": ".standard_curve",
+    "standard_curve": ".standard_curve",
+    "stored_curve": ".standard_curve",
+    "mean_curve": ".standard_curve",
+    "curves_table": ".standard_curve",
+    "quantify_wt1": ".quantify",
+    "fit_curves": ".quantify",
+    "ntc_check": ".qc",
+    "replicate_summary": ".qc",
+    "wt1_rule": ".call",
+    "classify_wt1": ".call",
+    "delta_delta_ct": ".relative",
+}
+
+__getattr__, __dir__, __all__ = attach(__name__, _LAZY)

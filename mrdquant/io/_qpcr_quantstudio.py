@@ -1,0 +1,144 @@
+"""Applied Biosystems exports: QuantStudio / 7500 / StepOne text, ``.xlsx`` and ``.xls``.
+
+Text exports come in two header dialects:
+
+- SDS v2 / QuantStudio: ``* Key = value`` header lines, then bracketed sections
+  (``[Sample Setup]``, ``[Amplification Data]``, ``[Results]`` ...); the Ct table is the
+  ``[Results]`` section.
+- SDS v1 (7500 / 7900 SDS 1.x-2.x): a few free-text header lines (``SDS 2.3``,
+  ``Filename``, ``Run DateTime`` ...) followed directly by a tab-separated table whose
+  header names ``Well`` and ``Ct`` (with ``Detector`` for the target).
+
+The table itself is read by :mod:`mrdquant.io._qpcr_table`. We read these tab-separated
+text tables directly rather than through allotropy: allotropy 0.1.150 converts the
+QuantStudio text files of our test set (0.01-0.4 s each) but its ASM output carries
+neither the standards' given quantities for every export (it stores back-calculated
+quantities, or none) nor the SDS v1 dialect or header variants (``Cq``, ``Cт``,
+``Detector``), and it converts a genotyping run without complaint. The test suite
+checks this reader against allotropy's well-by-well Ct values on every file both read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import QPCRError
+from ._qpcr_headers import canonical_header, parse_number
+from ._qpcr_table import find_header_row, wells_from_rows
+
+__all__ = ["read_quantstudio_text", "read_quantstudio_excel", "read_text_lines"]
+
+_ENCODINGS = ("utf-8-sig", "utf-16", "cp1252", "latin-1")
+
+
+def read_text_lines(path: Path) -> list[str]:
+    """The file's lines, trying UTF-8, UTF-16 and Windows code pages in turn."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise QPCRError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if not raw.strip():
+        raise QPCRError(f"{path}: file is empty")
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise QPCRError(f"{path}: binary file, not a text export")
+    for enc in _ENCODINGS:
+        try:
+            return raw.decode(enc).splitlines()
+        except UnicodeDecodeError:
+            continue
+    raise QPCRError(f"{path}: not a text file in a known encoding")  # pragma: no cover
+
+
+def _split(lines: list[str], delimiter: str = "\t") -> list[list[str]]:
+    return [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
+
+
+def read_quantstudio_text(path: Path, *, plate: str, last_cycle: float | None = None) -> pd.DataFrame:
+    """Read a QuantStudio / 7500 / StepOne tab-separated text export (SDS v1 or v2)."""
+    lines = read_text_lines(path)
+    sections = [i for i, line in enumerate(lines) if line.strip().startswith("[") and line.strip().endswith("]")]
+    names = [lines[i].strip()[1:-1].strip().casefold() for i in sections]
+    source = path.name
+    if sections:
+        if "results" not in names:
+            present = ", ".join(f"[{lines[i].strip()[1:-1]}]" for i in sections)
+            raise QPCRError(
+                f"{source}: no [Results] section (sections present: {present}); "
+                "export the run with its results"
+            )
+        k = names.index("results")
+        start = sections[k] + 1
+        stop = sections[k + 1] if k + 1 < len(sections) else len(lines)
+        rows = _split(lines[start:stop])
+        return wells_from_rows(rows, source=source, plate=plate, what="[Results] section", last_cycle=last_cycle)
+    rows = _split(lines)
+    header_row = find_header_row(rows, source=source, what="the text export")
+    return wells_from_rows(
+        rows, source=source, plate=plate, what="the text export", header_row=header_row, last_cycle=last_cycle
+    )
+
+
+def read_quantstudio_excel(path: Path, *, plate: str, last_cycle: float | None = None) -> pd.DataFrame:
+    """Read the ``Results`` sheet of a QuantStudio / Design & Analysis / 7500 Excel export."""
+    source = path.name
+    engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
+    try:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl: "Workbook contains no default style"
+            book = pd.ExcelFile(path, engine=engine)
+            sheets = book.sheet_names
+            name = next((s for s in sheets if s.strip().casefold() == "results"), None)
+            if name is None:
+                raise QPCRError(
+                    f"{source}: workbook has no 'Results' sheet (sheets: {', '.join(sheets)}); "
+                    "it holds no Ct values: export the run with its results"
+                )
+            table = book.parse(name, header=None, dtype=object)
+            groups_name = next((s for s in sheets if s.strip().casefold() == "replicate group result"), None)
+            groups = book.parse(groups_name, header=None, dtype=object) if groups_name else None
+    except QPCRError:
+        raise
+    except ImportError as exc:
+        raise QPCRError(f"{source}: reading {path.suffix} workbooks needs the '{engine}' package") from exc
+    except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, ...
+        raise QPCRError(f"{source}: not a readable Excel workbook ({exc})") from exc
+    rows = table.where(table.notna(), None).values.tolist()
+    wells = wells_from_rows(rows, source=source, plate=plate, what="'Results' sheet", last_cycle=last_cycle)
+    if groups is not None:
+        wells = _fill_standard_quantities(wells, groups, source=source)
+    return wells
+
+
+def _fill_standard_quantities(wells: pd.DataFrame, groups: pd.DataFrame, *, source: str) -> pd.DataFrame:
+    """Design & Analysis exports list standards' quantities only in 'Replicate Group Result'."""
+    missing = (wells["role"] == "standard") & wells["quantity"].isna()
+    if not missing.any():
+        return wells
+    rows = groups.where(groups.notna(), None).values.tolist()
+    header_row = next(
+        (i for i, r in enumerate(rows)
+         if {canonical_header(c) for c in r} >= {"sample", "target", "quantity"}),
+        None,
+    )
+    if header_row is None:
+        return wells
+    header = [canonical_header(c) for c in rows[header_row]]
+    col = {f: header.index(f) for f in ("sample", "target", "quantity")}
+    lookup = {}
+    for r in rows[header_row + 1:]:
+        if r[col["sample"]] is None:
+            continue
+        q = parse_number(r[col["quantity"]])
+        if q == q:  # not NaN
+            lookup[(str(r[col["sample"]]).strip(), str(r[col["target"]]).strip())] = q
+    keys = list(zip(wells["sample"], wells["target"]))
+    filled = [lookup.get(k, float("nan")) for k in keys]
+    wells = wells.copy()
+    wells.loc[missing, "quantity"] = [q for q, m in zip(filled, missing) if m]
+    return wells
