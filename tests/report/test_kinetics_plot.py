@@ -1,0 +1,91 @@
+"""Kinetics plot: plotted points, thresholds, markers and vertical event lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mrdquant.errors import InputError
+from mrdquant.report.kinetics import plot_kinetics, positivity_thresholds, write_kinetics_plots
+
+HSCT = pd.Timestamp("2020-01-01")
+
+
+def _tables():
+    pts = pd.DataFrame(
+        {"patient_id": ["P1", "P2"], "hsct_date": [HSCT, HSCT], "diagnosis": ["B-ALL", "AML"],
+         "intervention": ["IFN-a", ""], "intervention_date": [HSCT + pd.Timedelta(days=100), pd.NaT],
+         "relapse_date": [HSCT + pd.Timedelta(days=300), pd.NaT]}
+    )
+    rows = [
+        ("S1", 30, "BM", "negative", "negative", np.nan, 0.2),
+        ("S2", 60, "BM", "not evaluable", "positive", np.nan, 2.5),
+        ("S3", 74, "BM", "positive", "positive", 0.05, 3.0),
+        ("S4", 80, "PB", "", "positive", np.nan, 1.1),
+        ("S5", 130, "BM", "negative", "not evaluable", np.nan, np.nan),
+    ]
+    smp = pd.DataFrame(
+        [{"patient_id": "P1", "sample_id": r[0], "date": HSCT + pd.Timedelta(days=r[1]), "specimen": r[2],
+          "mfc": r[3], "wt1": r[4], "mfc_pct": r[5], "wt1_pct": r[6]} for r in rows]
+        + [{"patient_id": "P2", "sample_id": "Q1", "date": HSCT + pd.Timedelta(days=30), "specimen": "BM",
+            "mfc": "negative", "wt1": "negative", "mfc_pct": np.nan, "wt1_pct": 0.1}]
+    )
+    return pts, smp
+
+
+def _lines(ax):
+    return {ln.get_gid(): ln for ln in ax.get_lines() if ln.get_gid()}
+
+
+def test_plot_contents():
+    pts, smp = _tables()
+    fig = plot_kinetics("P1", pts, smp, status="MRDco+")
+    ax = fig.axes[0]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "days after HSCT"
+    lines = _lines(ax)
+    wt1 = lines["wt1-BM-measured"]
+    assert wt1.get_xdata().tolist() == [30, 60, 74]
+    assert wt1.get_ydata().tolist() == [0.2, 2.5, 3.0]
+    assert lines["mfc-BM-measured"].get_xdata().tolist() == [74]
+    assert lines["mfc-BM-negative"].get_xdata().tolist() == [30, 130]
+    assert lines["mfc-BM-not-evaluable"].get_xdata().tolist() == [60]
+    assert lines["wt1-BM-not-evaluable"].get_xdata().tolist() == [130]
+    assert lines["wt1-PB-measured"].get_xdata().tolist() == [80]
+    # positivity thresholds of puih_2020: WT1 0.6 % (BM), MFC 0.01 % for ALL
+    assert lines["threshold-wt1"].get_ydata()[0] == pytest.approx(0.6)
+    assert lines["threshold-mfc"].get_ydata()[0] == pytest.approx(0.01)
+    assert lines["intervention-IFN-a"].get_xdata()[0] == 100
+    assert lines["event-relapse"].get_xdata()[0] == 300
+    assert "MRDco+" in ax.get_title() and "puih_2020" in ax.get_title()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "WT1 (% of ABL1) PB (not counted)" in legend and "not evaluable" in legend
+
+
+def test_aml_uses_the_aml_mfc_threshold_and_level_lines():
+    assert positivity_thresholds("puih_2020", "AML")["mfc"][0] == pytest.approx(0.1)
+    assert positivity_thresholds("eln_2009", "AML").get("mfc") is None
+    pts, smp = _tables()
+    fig = plot_kinetics("P2", pts, smp)
+    assert _lines(fig.axes[0])["threshold-mfc"].get_ydata()[0] == pytest.approx(0.1)
+
+
+def test_files_png_and_pdf(tmp_path):
+    pts, smp = _tables()
+    plot_kinetics("P1", pts, smp, path=tmp_path / "p1.png")
+    plot_kinetics("P1", pts, smp, path=tmp_path / "p1.pdf")
+    assert (tmp_path / "p1.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "p1.pdf").read_bytes()[:5] == b"%PDF-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p1.pdf", "p1.png"]  # no temporary leftovers
+    with pytest.raises(InputError, match="expected .png or .pdf"):
+        plot_kinetics("P1", pts, smp, path=tmp_path / "p1.svgz")
+    with pytest.raises(InputError, match="'P9' is not in the patients table"):
+        plot_kinetics("P9", pts, smp)
+
+
+def test_batch_writes_one_file_per_patient(tmp_path):
+    pts, smp = _tables()
+    ev = pd.DataFrame({"patient_id": ["P2"], "event": ["cGVHD"], "date": [HSCT + pd.Timedelta(days=200)]})
+    res = write_kinetics_plots(pts, smp, tmp_path, events=ev)
+    assert res["error"].tolist() == ["", ""]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["P1.png", "P2.png"]
