@@ -48,8 +48,8 @@ _LAZY = {
     "GatingResult": ".cytometry.gating",
     "quantify_mrd": ".cytometry.laip",
     # pcr
-    "standard_curve": ".pcr.standard_curve",
-    "StandardCurve": ".pcr.standard_curve",
+    "standard_curve": ".pcr.calibration",
+    "StandardCurve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
     # calls
     "call_samples": ".calls.sample",

@@ -131,3 +131,22 @@ def test_error_hierarchy():
     assert issubclass(mrdquant.QPCRError, mrdquant.MrdquantError)
     err = mrdquant.AssayQcError("plate failed", reasons=["NTC amplified"])
     assert err.reasons == ["NTC amplified"]
+
+
+@pytest.mark.parametrize(
+    "package", ["mrdquant", "mrdquant.outcomes", "mrdquant.simulate", "mrdquant.pcr", "mrdquant.calls"]
+)
+def test_exported_functions_are_not_shadowed_by_modules(package):
+    """A public function must not share its name with a submodule of the same package.
+
+    Importing ``pkg.name`` as a module rebinds the package attribute ``name`` to that
+    module, which would hide a lazily exported function of the same name.
+    """
+    import importlib
+    import pkgutil
+
+    pkg = importlib.import_module(package)
+    submodules = {info.name for info in pkgutil.iter_modules(pkg.__path__)}
+    subpackages = {info.name for info in pkgutil.iter_modules(pkg.__path__) if info.ispkg}
+    clashes = sorted((set(pkg.__all__) & submodules) - subpackages)
+    assert not clashes, f"{package}: public names that are also module names: {clashes}"

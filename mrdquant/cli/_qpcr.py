@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
         from ..io.qpcr import read_qpcr
         from ..io.store import write_table
         from ..pcr.quantify import curve_limits, fit_curves, quantify_wt1
-        from ..pcr.standard_curve import curves_table
+        from ..pcr.calibration import curves_table
 
         tables, errors = [], []
         for path in exports:

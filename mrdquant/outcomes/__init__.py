@@ -11,7 +11,7 @@ from .._lazy import attach
 _LAZY = {
     "cumulative_incidence": ".cif",
     "gray_test": ".gray",
-    "fine_gray": ".fine_gray",
+    "fine_gray": ".subdistribution",
     "kaplan_meier": ".km",
     "logrank_test": ".logrank",
     "cox": ".cox",

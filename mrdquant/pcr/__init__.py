@@ -13,11 +13,11 @@ from __future__ import annotations
 from .._lazy import attach
 
 _LAZY = {
-    "StandardCurve": ".standard_curve",
-    "standard_curve": ".standard_curve",
-    "stored_curve": ".standard_curve",
-    "mean_curve": ".standard_curve",
-    "curves_table": ".standard_curve",
+    "StandardCurve": ".calibration",
+    "standard_curve": ".calibration",
+    "stored_curve": ".calibration",
+    "mean_curve": ".calibration",
+    "curves_table": ".calibration",
     "quantify_wt1": ".quantify",
     "fit_curves": ".quantify",
     "ntc_check": ".qc",

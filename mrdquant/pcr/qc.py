@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QPCRError
-from .standard_curve import StandardCurve
+from .calibration import StandardCurve
 
 __all__ = ["ntc_check", "replicate_summary", "NTC_COLUMNS", "REPLICATE_COLUMNS"]
 

@@ -26,7 +26,7 @@ from ..errors import QPCRError
 from ..profiles import Profile, load_profile
 from .call import NOT_EVALUABLE, classify_wt1, wt1_rule
 from .qc import ntc_check, replicate_summary
-from .standard_curve import DEFAULT_MIN_R2, DEFAULT_SLOPE_RANGE, StandardCurve, standard_curve
+from .calibration import DEFAULT_MIN_R2, DEFAULT_SLOPE_RANGE, StandardCurve, standard_curve
 
 __all__ = ["quantify_wt1", "fit_curves", "curve_limits", "RESULT_COLUMNS"]
 
@@ -126,7 +126,7 @@ def quantify_wt1(
         ``"BM"``/``"PB"`` (or "bone marrow"/"peripheral blood"); default: the profile's
         default specimen.
     curves : mapping target -> StandardCurve, optional
-        Stored (e.g. :func:`~mrdquant.pcr.standard_curve.mean_curve`) curves for plates
+        Stored (e.g. :func:`~mrdquant.pcr.calibration.mean_curve`) curves for plates
         without standards for a target.
     slope_range : (float, float), optional, cycles per log10 copies
         Curve acceptance; default from the profile (-3.6, -3.1).

@@ -15,7 +15,7 @@ from naive.competing_risks import fine_gray_pieces
 from scipy import stats
 
 from mrdquant.errors import InputError
-from mrdquant.outcomes.fine_gray import _Problem, fine_gray
+from mrdquant.outcomes.subdistribution import _Problem, fine_gray
 
 REFERENCE = Path(__file__).parent / "reference" / "competing_risks.json"
 COVARIATES = {"bmt": ["age", "fab", "disease"], "months": ["age", "mrd"], "small": ["x"]}

@@ -12,7 +12,7 @@ from mrdquant.errors import QPCRError
 from mrdquant.io.qpcr import read_qpcr
 from mrdquant.pcr.qc import ntc_check, replicate_summary
 from mrdquant.pcr.quantify import RESULT_COLUMNS, quantify_wt1
-from mrdquant.pcr.standard_curve import stored_curve
+from mrdquant.pcr.calibration import stored_curve
 from mrdquant.simulate.qpcr import TRUE_CURVES, simulate_qpcr_plate, write_quantstudio_plate
 
 

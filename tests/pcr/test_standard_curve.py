@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from mrdquant.errors import QPCRError
 from mrdquant.io.qpcr import read_qpcr
-from mrdquant.pcr.standard_curve import curves_table, mean_curve, standard_curve, stored_curve
+from mrdquant.pcr.calibration import curves_table, mean_curve, standard_curve, stored_curve
 from naive.qpcr import efficiency, ols_curve
 
 
