@@ -1,0 +1,96 @@
+"""``mrdquant simulate``: simulated inputs with known truth (flow, qPCR, cohorts, data samples)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+__all__ = ["register", "default_flow_name"]
+
+
+def default_flow_name(panel: str, mrd: float, seed: int) -> str:
+    """File name of ``simulate flow`` without ``--name``: ``b_all_mrd0.001_seed0.fcs``."""
+    slug = panel.strip().lower().replace(" ", "_").replace("-", "_")
+    return f"{slug}_mrd{mrd:g}_seed{seed}.fcs"
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``simulate`` command group to the ``mrdquant`` command line."""
+    sim = typer.Typer(
+        name="simulate",
+        help="Write simulated inputs with known truth: flow tubes, qPCR plates, cohorts.",
+        no_args_is_help=True,
+    )
+
+    @sim.command("flow")
+    def flow(
+        out: Path = typer.Option(..., "--out", help="Output folder."),
+        panel: str = typer.Option("B-ALL", "--panel", help="Panel: B-ALL, PUIH B-ALL, T-ALL or AML."),
+        mrd: float = typer.Option(1e-3, "--mrd", help="Expected leukemic fraction of the denominator (0-1)."),
+        events: int = typer.Option(200_000, "--events", help="Total events in the tube."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same bytes)."),
+        name: str = typer.Option("", "--name", help="FCS file name (default from panel, mrd and seed)."),
+    ) -> None:
+        """Simulate one bone-marrow MRD tube: writes the FCS file and its .truth.parquet sidecar."""
+        from ..simulate.flow import write_bone_marrow_fcs
+
+        fname = name or default_flow_name(panel, mrd, seed)
+        if not fname.lower().endswith(".fcs"):
+            fname += ".fcs"
+        fcs, truth = write_bone_marrow_fcs(Path(out) / fname, panel, events, mrd_fraction=mrd, seed=seed)
+        typer.echo(str(fcs))
+        typer.echo(str(truth))
+
+    @sim.command("qpcr")
+    def qpcr(
+        out: Path = typer.Option(..., "--out", help="Output folder."),
+        seed: int = typer.Option(0, "--seed", help="Random seed."),
+        name: str = typer.Option("wt1_abl1_plate", "--name", help="Plate name (file stem)."),
+    ) -> None:
+        """Simulate a WT1/ABL1 plate as a QuantStudio results export plus a truth CSV."""
+        from ..io.store import write_table
+        from ..simulate.qpcr import write_quantstudio_plate
+
+        path, truth = write_quantstudio_plate(Path(out) / f"{name}.txt", seed=seed)
+        truth_path = write_table(truth, Path(out) / f"{name}_truth.csv")
+        typer.echo(str(path))
+        typer.echo(str(truth_path))
+
+    @sim.command("cohort")
+    def cohort(
+        out: Path = typer.Option(..., "--out", help="Output folder."),
+        patients: int = typer.Option(100, "--patients", help="Number of transplanted patients."),
+        seed: int = typer.Option(0, "--seed", help="Random seed."),
+    ) -> None:
+        """Simulate a transplanted cohort: one CSV per table (patients, samples, truth)."""
+        import pandas as pd
+
+        from ..io.store import write_table
+        from ..simulate.cohort import simulate_cohort
+
+        tables = simulate_cohort(patients, seed=seed)
+        for key, df in tables.items():
+            df = df.copy()
+            for col in df.columns:
+                if pd.api.types.is_datetime64_any_dtype(df[col]):
+                    df[col] = df[col].dt.strftime("%Y-%m-%d")
+            typer.echo(str(write_table(df, Path(out) / f"{key}.csv")))
+
+    @sim.command("data-samples")
+    def data_samples(
+        out: Path = typer.Option(..., "--out", help="Folder to fill (flow/, qpcr/, cohort/ inside)."),
+    ) -> None:
+        """Regenerate the bundled example inputs (deterministic) into OUT/flow, OUT/qpcr, OUT/cohort."""
+        from ..simulate import cohort as cohort_sim
+        from ..simulate import flow as flow_sim
+        from ..simulate import qpcr as qpcr_sim
+
+        written: list[Path] = []
+        written += flow_sim.write_data_samples(Path(out) / "flow")
+        written += qpcr_sim.write_data_samples(Path(out) / "qpcr")
+        written += cohort_sim.write_data_samples(Path(out) / "cohort")
+        for path in written:
+            typer.echo(str(path))
+
+    app.add_typer(sim, name="simulate")
