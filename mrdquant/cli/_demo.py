@@ -1,0 +1,148 @@
+"""``mrdquant demo``: the whole chain on the bundled ``data_samples/``.
+
+FCS files -> LAIP gating -> MFC MRD %; WT1/ABL1 plates -> standard curves -> WT1 calls;
+cohort samples -> patient MRD timelines; timelines + clinical events -> relapse, NRM,
+DFS and OS by MRD group. Results are written (atomically) into a folder under the
+current directory, and each stage's headline is compared with the simulator's truth.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+#: Minimum mean ABL1 copies per reaction used by the demo (the bundled plates are
+#: simulated with 10^4-10^5 ABL1 copies; a lab sets its own validated value).
+DEMO_MIN_ABL1 = 10_000
+
+
+def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
+    """Run every stage on the bundled data; return the files written per stage."""
+    import pandas as pd
+
+    from .._resources import data_samples_dir
+    from ..calls.sample import call_samples
+    from ..calls.timeline import classify_timeline
+    from ..cytometry.gating import GatingStrategy
+    from ..cytometry.laip import quantify_mrd_table
+    from ..io.qpcr import read_qpcr
+    from ..io.store import write_table, write_text
+    from ..outcomes.endpoints import build_endpoints
+    from ..outcomes.summary import study_summary
+    from ..pcr.quantify import fit_curves, quantify_wt1
+    from ..profiles import load_profile
+    from ..simulate._flow_gatingml import DENOMINATOR_GATE, LAIP_GATE
+
+    data = data_samples_dir()
+    out = Path(out)
+    written: dict[str, list[Path]] = {}
+
+    # 1. flow cytometry: B-ALL tubes gated with the bundled LAIP strategy
+    manifest = pd.read_csv(data / "flow" / "manifest.csv")
+    b_all = manifest[manifest["panel"] == "B-ALL"]
+    strategy = GatingStrategy.from_gatingml(data / "flow" / "b_all_laip.xml")
+    batch = strategy.gate_many([data / "flow" / f for f in b_all["file"]])
+    counts = batch.counts()
+    mrd = quantify_mrd_table(counts, LAIP_GATE, DENOMINATOR_GATE, profile="puih_2020")
+    mrd = mrd.merge(
+        b_all[["file", "leukemic_events"]].rename(
+            columns={"file": "sample_id", "leukemic_events": "true_leukemic_events"}
+        ),
+        on="sample_id",
+        how="left",
+    )
+    written["flow"] = [
+        write_table(counts, out / "flow" / "gate_counts.csv"),
+        write_table(mrd, out / "flow" / "mfc_mrd.csv"),
+    ]
+    echo(f"flow: {len(mrd)} B-ALL tubes gated")
+    for row in mrd.itertuples():
+        echo(
+            f"  {row.sample_id}: {row.laip_events} LAIP / {row.denominator_events} nucleated singlets "
+            f"= {row.mrd_pct:.4f} % ({row.status}); simulated leukemic events {row.true_leukemic_events}"
+        )
+
+    # 2. WT1 qPCR: each run quantified on its own; the run without standards uses the
+    #    curves of the first run as stored curves
+    results, all_wells = [], []
+    stored = None
+    for plate in sorted((data / "qpcr").glob("*.txt"), key=lambda p: ("no_standards" in p.name, "ntc" in p.name, p.name)):
+        wells = read_qpcr(plate)
+        has_standards = (wells["role"] == "standard").any()
+        if has_standards and stored is None:
+            stored = {target: curve for (_, target), curve in fit_curves(wells, ("WT1", "ABL1")).items()}
+        res = quantify_wt1(
+            wells, min_abl1=DEMO_MIN_ABL1, profile="puih_2020", curves=None if has_standards else stored
+        )
+        truth_calls = pd.read_csv(plate.with_name(plate.stem + "_truth.csv"))[["sample", "expected_call"]]
+        results.append(res.merge(truth_calls, on="sample", how="left").assign(plate=plate.stem))
+        all_wells.append(wells)
+    wt1 = pd.concat(results, ignore_index=True)
+    written["qpcr"] = [
+        write_table(pd.concat(all_wells, ignore_index=True), out / "qpcr" / "wells.csv"),
+        write_table(wt1, out / "qpcr" / "wt1_results.csv"),
+    ]
+    for plate_id, part in wt1.groupby("plate", sort=False):
+        calls = part["call"].value_counts().to_dict()
+        known = part[part["expected_call"].isin(["positive", "negative", "not evaluable"])]
+        match = int((known["call"] == known["expected_call"]).sum())
+        truth_note = f"; {match} of {len(known)} calls match the simulated truth" if len(known) else ""
+        echo(
+            f"qpcr: {plate_id}: {len(part)} samples: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(calls.items()))
+            + truth_note
+        )
+
+    # 3. MRD timelines
+    patients = pd.read_csv(data / "cohort" / "patients.csv")
+    samples = pd.read_csv(data / "cohort" / "samples.csv")
+    timelines = classify_timeline(patients, samples, profile="puih_2020")
+    sample_calls = call_samples(samples, profile="puih_2020")
+    expected = pd.read_csv(data / "cohort" / "truth.csv")
+    agree = (
+        timelines.set_index("patient_id")["status"]
+        .eq(expected.set_index("patient_id")["status"])
+        .sum()
+    )
+    written["calls"] = [
+        write_table(timelines, out / "calls" / "patients.csv"),
+        write_table(sample_calls, out / "calls" / "samples.csv"),
+        write_table(load_profile("puih_2020").table(), out / "calls" / "profile.csv"),
+    ]
+    status = timelines["status"].value_counts().to_dict()
+    echo(
+        f"calls: {len(timelines)} patients: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))
+        + f"; {agree} of {len(expected)} match the simulated truth"
+    )
+
+    # 4. outcomes from first MRD positivity, by MRD group
+    endpoints = build_endpoints(patients, index="first_mrd_positive", timelines=timelines)
+    summary = study_summary(endpoints, "mrd_status", at_years=2)
+    written["outcomes"] = [
+        write_table(endpoints, out / "outcomes" / "endpoints.csv"),
+        write_table(summary.estimates, out / "outcomes" / "estimates.csv"),
+        write_table(summary.tests, out / "outcomes" / "tests.csv"),
+        write_table(summary.cox, out / "outcomes" / "cox_univariate.csv"),
+        write_text(summary.text() + "\n", out / "outcomes" / "results.txt"),
+    ]
+    echo(f"outcomes: {len(endpoints)} MRD-positive patients followed from first positivity")
+    for line in summary.text().splitlines():
+        echo(f"  {line}")
+    return written
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``demo`` command to ``app``."""
+
+    @app.command("demo")
+    def demo(
+        out: Path = typer.Option(
+            Path("mrdquant_demo"), "--out", help="Folder for the results (created under the current directory)."
+        ),
+    ) -> None:
+        """Run the whole chain on the bundled example data and write the results."""
+        written = run_demo(out)
+        n = sum(len(v) for v in written.values())
+        typer.echo(f"wrote {n} files to {out.resolve()}")

@@ -1,0 +1,73 @@
+"""``mrdquant demo`` runs the whole chain on the bundled data and agrees with its truth."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from mrdquant import __version__
+from mrdquant.cli.main import main
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "results"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_flow_matches_simulated_truth(demo_out, data_samples):
+    mrd = pd.read_csv(demo_out / "flow" / "mfc_mrd.csv")
+    manifest = pd.read_csv(data_samples / "flow" / "manifest.csv")
+    b_all = manifest[manifest["panel"] == "B-ALL"]
+    assert sorted(mrd["sample_id"]) == sorted(b_all["file"])
+    merged = mrd.merge(b_all, left_on="sample_id", right_on="file", suffixes=("", "_truth"))
+    # the LAIP gate misses about 1% of leukemic events and admits no normal cell
+    assert (merged["laip_events"] <= merged["leukemic_events"]).all()
+    assert (merged["laip_events"] >= 0.95 * merged["leukemic_events"] - 1).all()
+    # denominator = nucleated singlets: within 1% of the simulator's count
+    rel = (merged["denominator_events"] - merged["denominator_events_truth"]).abs() / merged["denominator_events_truth"]
+    assert (rel < 0.01).all()
+    high = mrd.set_index("sample_id").loc["b_all_mrd1e-2.fcs"]
+    assert high["status"] == "positive"
+    assert high["mrd_pct"] == pytest.approx(100 * high["laip_events"] / high["denominator_events"])
+
+
+def test_demo_calls_match_truth(demo_out, data_samples):
+    calls = pd.read_csv(demo_out / "calls" / "patients.csv")
+    truth = pd.read_csv(data_samples / "cohort" / "truth.csv")
+    merged = calls.merge(truth, on="patient_id", suffixes=("", "_truth"))
+    assert len(merged) == len(truth)
+    assert (merged["status"] == merged["status_truth"]).all()
+
+
+def test_demo_wt1_calls_match_truth(demo_out):
+    wt1 = pd.read_csv(demo_out / "qpcr" / "wt1_results.csv")
+    known = wt1[wt1["expected_call"].isin(["positive", "negative", "not evaluable"])]
+    assert len(known) >= 5
+    assert (known["call"] == known["expected_call"]).all()
+
+
+def test_demo_outcomes_written(demo_out):
+    estimates = pd.read_csv(demo_out / "outcomes" / "estimates.csv")
+    assert set(estimates["label"]) >= {"CIR", "NRM", "DFS", "OS"}
+    assert estimates["estimate"].between(0, 1).all()
+    endpoints = pd.read_csv(demo_out / "outcomes" / "endpoints.csv")
+    calls = pd.read_csv(demo_out / "calls" / "patients.csv")
+    assert len(endpoints) == (calls["status"].isin(["MRDsin+", "MRDco+"])).sum()
+
+
+def test_version_in_a_subprocess():
+    out = subprocess.run([sys.executable, "-m", "mrdquant", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"mrdquant {__version__}"
+
+
+def test_help_lists_the_stages():
+    out = subprocess.run([sys.executable, "-m", "mrdquant", "--help"], capture_output=True, text=True)
+    assert out.returncode == 0
+    for command in ("demo", "fcs-info", "gate", "qpcr", "calls", "outcomes", "simulate"):
+        assert command in out.stdout
