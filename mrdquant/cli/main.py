@@ -59,7 +59,8 @@ for _name in SUBCOMMAND_MODULES:
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
-        app(args=argv, prog_name="mrdquant", standalone_mode=False)
+        # with standalone_mode=False click returns the code of a typer.Exit instead of raising
+        rv = app(args=argv, prog_name="mrdquant", standalone_mode=False)
     except MrdquantError as exc:
         typer.echo(f"mrdquant: error: {exc}", err=True)
         return 2
@@ -74,7 +75,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rv if isinstance(rv, int) else 0
 
 
 def run() -> None:

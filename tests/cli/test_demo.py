@@ -71,3 +71,11 @@ def test_help_lists_the_stages():
     assert out.returncode == 0
     for command in ("demo", "fcs-info", "gate", "qpcr", "calls", "outcomes", "simulate"):
         assert command in out.stdout
+
+
+def test_exit_codes_reach_the_caller(tmp_path):
+    """A batch with a bad file exits 2 through main(); a usage error is not 0."""
+    bad = tmp_path / "not_a_plate.txt"
+    bad.write_text("this is not a qPCR export\n")
+    assert main(["qpcr", str(bad), "--min-abl1", "10000", "--out", str(tmp_path / "o")]) == 2
+    assert main(["no-such-command"]) != 0
