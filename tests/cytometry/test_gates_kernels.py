@@ -1,0 +1,179 @@
+"""Gate kernels against exact naive references (tests/naive/gates.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mrdquant.cytometry import _gates_kernels
+from mrdquant.cytometry.gates import ellipsoid_mask, polygon_mask, range_mask, rectangle_mask
+from mrdquant.errors import GatingError
+from naive.gates import (
+    ellipsoid_contains,
+    mahalanobis_sq,
+    polygon_members,
+    rectangle_contains,
+)
+
+@pytest.fixture(params=["serial", "parallel"], autouse=True)
+def variant(request, monkeypatch):
+    """Run every test against both compiled variants of each kernel."""
+    monkeypatch.setattr(_gates_kernels, "PARALLEL_MIN_EVENTS", 0 if request.param == "parallel" else 1 << 62)
+    return request.param
+
+
+# Dyadic coordinates (multiples of 1/4 in [-16, 16]) keep every float product exact, so
+# the kernel's arithmetic and the exact reference must agree even on edges and vertices.
+coord = st.integers(-64, 64).map(lambda k: k / 4.0)
+vertex = st.tuples(coord, coord)
+polygons = st.lists(vertex, min_size=3, max_size=9)
+
+
+@settings(max_examples=150, deadline=None)
+@given(poly=polygons, pts=st.lists(vertex, min_size=1, max_size=40), data=st.data())
+def test_polygon_matches_naive_random_polygons(poly, pts, data):
+    # add points exactly on vertices and on edge midpoints (dyadic, so exactly on the edge)
+    extra = []
+    for i in range(len(poly)):
+        a, b = poly[i], poly[(i + 1) % len(poly)]
+        extra.append(a)
+        extra.append(((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+    pts = pts + extra
+    x = np.array([p[0] for p in pts])
+    y = np.array([p[1] for p in pts])
+    got = polygon_mask(x, y, poly)
+    want = polygon_members(x, y, poly)
+    assert got.tolist() == want
+
+
+def test_polygon_concave_square_with_notch():
+    # a U shape: the notch (1.5, 2) is outside, both arms are inside
+    u = [(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)]
+    x = np.array([0.5, 1.5, 2.5, 1.5, 4.0])
+    y = np.array([2.0, 2.0, 2.0, 0.5, 0.5])
+    assert polygon_mask(x, y, u).tolist() == [True, False, True, True, False]
+
+
+def test_polygon_self_intersecting_bowtie_and_pentagram():
+    bowtie = [(0, 0), (2, 2), (2, 0), (0, 2)]  # two triangles meeting at (1, 1)
+    x = np.array([0.2, 1.8, 1.0, 1.0])
+    y = np.array([1.0, 1.0, 0.2, 1.8])
+    assert polygon_mask(x, y, bowtie).tolist() == [True, True, False, False]
+    # pentagram drawn in one stroke: the centre has winding number 2 -> even -> outside,
+    # the points of the star have winding number 1 -> inside
+    ang = np.pi / 2 + np.arange(5) * 4 * np.pi / 5
+    star = np.c_[np.cos(ang), np.sin(ang)] * 10
+    tip = 0.8 * star[0]
+    got = polygon_mask(np.array([0.0, tip[0]]), np.array([0.0, tip[1]]), star)
+    assert got.tolist() == [False, True]
+
+
+def test_polygon_edges_and_vertices_half_open():
+    sq = [(0, 0), (1, 0), (1, 1), (0, 1)]
+    # left and bottom edges are in, right and top edges are out (half-open crossing rule)
+    x = np.array([0.0, 0.5, 1.0, 0.5, 0.0, 1.0, 1.0, 0.0])
+    y = np.array([0.5, 0.0, 0.5, 1.0, 0.0, 0.0, 1.0, 1.0])
+    assert polygon_mask(x, y, sq).tolist() == [True, True, False, False, True, False, False, False]
+    assert polygon_mask(x, y, sq).tolist() == polygon_members(x, y, sq)
+
+
+def test_polygon_nan_empty_parent_and_bad_vertices():
+    sq = [(0, 0), (1, 0), (1, 1), (0, 1)]
+    assert polygon_mask(np.array([np.nan]), np.array([0.5]), sq).tolist() == [False]
+    assert polygon_mask(np.array([]), np.array([]), sq).shape == (0,)
+    parent = np.array([True, False])
+    assert polygon_mask(np.array([0.5, 0.5]), np.array([0.5, 0.5]), sq, parent=parent).tolist() == [True, False]
+    with pytest.raises(GatingError, match="vertices"):
+        polygon_mask(np.array([0.5]), np.array([0.5]), [(0, 0), (1, 1)])
+    with pytest.raises(GatingError, match="lengths differ"):
+        polygon_mask(np.array([0.5]), np.array([0.5, 1.0]), sq)
+
+
+def test_polygon_float_events_match_naive(seed):
+    rng = np.random.default_rng(seed)
+    poly = rng.uniform(-5, 5, size=(7, 2))
+    x = rng.uniform(-6, 6, 3000)
+    y = rng.uniform(-6, 6, 3000)
+    assert polygon_mask(x, y, poly).tolist() == polygon_members(x, y, poly)
+
+
+spd = st.tuples(st.floats(0.5, 4.0), st.floats(0.5, 4.0), st.floats(-0.9, 0.9))
+
+
+@settings(max_examples=60, deadline=None)
+@given(p=spd, d2=st.floats(0.2, 9.0), mean=st.tuples(coord, coord),
+       pts=st.lists(st.tuples(st.floats(-20, 20), st.floats(-20, 20)), min_size=1, max_size=30))
+def test_ellipse_matches_naive(p, d2, mean, pts):
+    sx, sy, rho = p
+    cov = np.array([[sx * sx, rho * sx * sy], [rho * sx * sy, sy * sy]])
+    vals = np.array(pts, dtype=float)
+    got = ellipsoid_mask(vals, mean, cov, d2)
+    for g, pt in zip(got, pts):
+        exact = mahalanobis_sq(pt, mean, cov)
+        if abs(float(exact) - d2) < 1e-9 * max(1.0, d2):
+            continue  # within float rounding of the boundary
+        assert g == ellipsoid_contains(pt, mean, cov, d2)
+
+
+def test_ellipsoid_3d_matches_naive(seed):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(3, 3))
+    cov = a @ a.T + np.eye(3)
+    mean = rng.normal(size=3)
+    vals = rng.normal(size=(500, 3)) * 2
+    got = ellipsoid_mask(vals, mean, cov, 3.0)
+    want = [ellipsoid_contains(v, mean, cov, 3.0) for v in vals]
+    assert got.tolist() == want
+    assert 0 < got.sum() < 500
+
+
+def test_ellipse_boundary_is_inclusive_and_errors():
+    vals = np.array([[1.0, 0.0], [0.0, 2.0], [0.0, 2.0000001], [np.nan, 0.0]])
+    cov = np.diag([1.0, 4.0])
+    assert ellipsoid_mask(vals, [0, 0], cov, 1.0).tolist() == [True, True, False, False]
+    with pytest.raises(GatingError, match="singular"):
+        ellipsoid_mask(vals, [0, 0], np.zeros((2, 2)), 1.0)
+    with pytest.raises(GatingError, match="distance_square"):
+        ellipsoid_mask(vals, [0, 0], cov, 0.0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(pts=st.lists(st.tuples(coord, coord), min_size=1, max_size=30),
+       lo=st.tuples(st.none() | coord, st.none() | coord), hi=st.tuples(st.none() | coord, st.none() | coord))
+def test_rectangle_matches_naive(pts, lo, hi):
+    vals = np.array(pts, dtype=float)
+    got = rectangle_mask(vals, lo, hi)
+    assert got.tolist() == [rectangle_contains(p, lo, hi) for p in pts]
+
+
+def test_range_min_inclusive_max_exclusive_open_ends():
+    x = np.array([-np.inf, 1.0, 1.5, 2.0, np.inf, np.nan])
+    assert range_mask(x, 1.0, 2.0).tolist() == [False, True, True, False, False, False]
+    assert range_mask(x, None, 2.0).tolist() == [True, True, True, False, False, False]
+    assert range_mask(x, 1.0, None).tolist() == [False, True, True, True, True, False]
+    with pytest.raises(GatingError, match="boolean mask"):
+        range_mask(x, 1.0, 2.0, parent=np.ones(2, dtype=bool))
+
+
+def test_take_kernels_match_numpy(seed):
+    rng = np.random.default_rng(seed)
+    events = rng.normal(500, 300, size=(2000, 6)).astype(np.float32)
+    rows = np.flatnonzero(rng.random(2000) < 0.3).astype(np.intp)
+    det = np.array([1, 2, 4], dtype=np.intp)
+    spill = np.eye(3) + rng.uniform(0, 0.2, (3, 3)) * (1 - np.eye(3))
+    inv = np.linalg.inv(spill)
+    out = np.empty((2, rows.size))
+    inv_cols = np.ascontiguousarray(inv[:, [0, 2]])
+    _gates_kernels.kernel("take_compensated", rows.size)(events, rows, False, det, inv_cols, out)
+    want = np.linalg.solve(spill.T, events[rows][:, det].astype(np.float64).T)  # rows = detectors
+    np.testing.assert_allclose(out, want[[0, 2]], rtol=1e-12, atol=1e-9)
+    col = np.empty(rows.size)
+    _gates_kernels.kernel("take_column", rows.size)(events, rows, False, 3, col)
+    np.testing.assert_array_equal(col, events[rows, 3].astype(np.float64))
+    full = np.empty(2000)
+    _gates_kernels.kernel("take_column", 2000)(events, rows, True, 5, full)
+    np.testing.assert_array_equal(full, events[:, 5].astype(np.float64))
+    empty = np.empty((1, 0))
+    _gates_kernels.kernel("take_compensated", 0)(events, rows[:0], False, det, np.ascontiguousarray(inv[:, :1]), empty)
