@@ -38,27 +38,43 @@ from .errors import (
 _LAZY = {
     # io
     "read_fcs": ".io.fcs",
+    "write_fcs": ".io.fcs",
     "FlowSample": ".io.fcs",
     "read_qpcr": ".io.qpcr",
+    "read_patients": ".io.clinical",
+    "read_samples": ".io.clinical",
     "write_table": ".io.store",
     # cytometry
     "Compensation": ".cytometry.compensation",
     "compensate": ".cytometry.compensation",
+    "LogicleTransform": ".cytometry.transforms",
+    "AsinhTransform": ".cytometry.transforms",
     "GatingStrategy": ".cytometry.gating",
     "GatingResult": ".cytometry.gating",
     "quantify_mrd": ".cytometry.laip",
+    "quantify_mrd_table": ".cytometry.laip",
+    "MfcResult": ".cytometry.laip",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
+    "stored_curve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
     # calls
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
+    "assess_clearance": ".calls.clearance",
     # profiles
     "load_profile": ".profiles",
     "Profile": ".profiles",
+    # report
+    "plot_kinetics": ".report.kinetics",
     # subpackages
+    "io": ".io",
+    "cytometry": ".cytometry",
+    "pcr": ".pcr",
+    "calls": ".calls",
     "outcomes": ".outcomes",
+    "report": ".report",
     "simulate": ".simulate",
 }
 

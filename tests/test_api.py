@@ -105,7 +105,7 @@ def test_import_direction_checker_sees_a_violation(tmp_path):
         fake.unlink()
 
 
-@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.outcomes", "mrdquant.simulate"])
+@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.io", "mrdquant.cytometry", "mrdquant.pcr", "mrdquant.calls", "mrdquant.outcomes", "mrdquant.report", "mrdquant.simulate"])
 def test_every_public_name_resolves(module):
     import importlib
 

@@ -9,14 +9,29 @@ from __future__ import annotations
 from .._lazy import attach
 
 _LAZY = {
+    # endpoints
+    "build_endpoints": ".endpoints",
+    # competing risks
     "cumulative_incidence": ".cif",
     "gray_test": ".gray",
     "fine_gray": ".subdistribution",
+    # survival
     "kaplan_meier": ".km",
+    "km_median": ".km",
     "logrank_test": ".logrank",
-    "cox": ".cox",
-    "build_endpoints": ".endpoints",
-    "cohort_table": ".cohort_table",
+    "cox": ".proportional_hazards",
+    "cox_tests": ".proportional_hazards",
+    "cox_univariate": ".proportional_hazards",
+    "counting_process": ".proportional_hazards",
+    "landmark": ".proportional_hazards",
+    # cohort tables
+    "cohort_table": ".characteristics",
+    "fisher_exact": ".characteristics",
+    "chi2_test": ".characteristics",
+    "mann_whitney": ".characteristics",
+    # summaries
+    "study_summary": ".summary",
+    "trial_summary": ".summary",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)
