@@ -84,8 +84,11 @@ def register(app: typer.Typer) -> None:
         ),
         dataset: int = typer.Option(0, "--dataset", help="Data set index in multi-data-set files."),
     ) -> None:
-        """One row per FCS file: version, data sets, events, channels, markers, spillover,
-        SHA-256 prefix. Unreadable files are listed with their error; exit code 2 if any."""
+        """Summarise FCS files: version, data sets, events, channels, markers, spillover.
+
+        One row per file, with the SHA-256 prefix of its bytes. Unreadable files are
+        listed with their error and the exit code is then 2.
+        """
         from ..errors import FCSError
         from ..io.store import write_table
 

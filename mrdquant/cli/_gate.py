@@ -56,9 +56,12 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("csv", "--format", help="Table format: csv or parquet."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
     ) -> None:
-        """Gate FCS files and write one tidy counts table (counts.csv|parquet: sample_id,
-        gate_path, gate, parent, count, percent_parent, percent_root). Files that fail are
-        reported on stderr and in errors.csv|parquet; the others finish; exit code 2 if any failed."""
+        """Gate FCS files with a Gating-ML 2.0 strategy and write one tidy counts table.
+
+        counts.csv (or .parquet) has the columns sample_id, gate_path, gate, parent,
+        count, percent_parent, percent_root. Files that fail are reported on stderr and
+        in errors.csv; the others finish, and the exit code is then 2.
+        """
         counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
         typer.echo(f"gated {n_ok} file(s) -> {Path(out) / f'counts.{fmt}'}", err=True)
