@@ -54,7 +54,11 @@ def positivity_thresholds(profile: "str | Profile", diagnosis: str = "") -> dict
     try:
         t = prof.threshold("wt1.positive_above.BM")
         if t.is_set:
-            out["wt1"] = (float(t.value), t.source)
+            value = float(t.value)
+            # the plot's WT1 axis is % of ABL1; 1 % = 100 WT1 copies per 10^4 ABL1 copies
+            if prof.value("wt1.metric", "wt1_pct_abl1") == "wt1_per_1e4_abl1":
+                value /= 100.0
+            out["wt1"] = (value, t.source)
     except MrdquantError:
         pass
     group = "AML" if "AML" in str(diagnosis).upper() else "ALL"

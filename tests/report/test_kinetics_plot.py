@@ -89,3 +89,11 @@ def test_batch_writes_one_file_per_patient(tmp_path):
     res = write_kinetics_plots(pts, smp, tmp_path, events=ev)
     assert res["error"].tolist() == ["", ""]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["P1.png", "P2.png"]
+
+
+def test_eln_threshold_is_converted_to_percent_of_abl1():
+    from mrdquant.report.kinetics import positivity_thresholds
+
+    # ELN: 250 WT1 copies per 10^4 ABL1 in BM = 2.5 % of ABL1; PUIH: 0.6 % as published
+    assert positivity_thresholds("eln_2009")["wt1"][0] == 2.5
+    assert positivity_thresholds("puih_2020")["wt1"][0] == 0.6
