@@ -63,6 +63,7 @@ _LAZY = {
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
     "assess_clearance": ".calls.clearance",
+    "merge_results": ".calls.merge",
     # profiles
     "load_profile": ".profiles",
     "Profile": ".profiles",

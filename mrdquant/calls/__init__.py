@@ -12,6 +12,7 @@ _LAZY = {
     "classify_timeline": ".timeline",
     "classify_timeline_with_samples": ".timeline",
     "assess_clearance": ".clearance",
+    "merge_results": ".merge",
     "timeline_rules": ".rules",
     "TimelineRules": ".rules",
 }
