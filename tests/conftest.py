@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests: no per-example deadline (the first example of a kernel test may include
+# numba compilation), and on CI a fixed example sequence so a run is reproducible.
+settings.register_profile("mrdquant", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("mrdquant"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "mrdquant")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared"
