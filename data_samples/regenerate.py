@@ -15,13 +15,13 @@ from pathlib import Path
 
 
 def main(outdir: Path) -> list[Path]:
-    from mrdquant.simulate import cohort, flow, qpcr
+    try:
+        from mrdquant.simulate.bundle import write_all_data_samples
+    except ModuleNotFoundError:  # a source checkout without an install: use the tree beside us
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from mrdquant.simulate.bundle import write_all_data_samples
 
-    written: list[Path] = []
-    written += flow.write_data_samples(outdir / "flow")
-    written += qpcr.write_data_samples(outdir / "qpcr")
-    written += cohort.write_data_samples(outdir / "cohort")
-    return written
+    return write_all_data_samples(outdir)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``simulate`` command group to the ``mrdquant`` command line."""
     sim = typer.Typer(
         name="simulate",
-        help="Write simulated inputs with known truth: flow tubes, qPCR plates, cohorts.",
+        help="Write simulated inputs with known truth: flow tubes, qPCR plates, cohorts, trials.",
         no_args_is_help=True,
     )
 
@@ -77,20 +77,26 @@ def register(app: typer.Typer) -> None:
                     df[col] = df[col].dt.strftime("%Y-%m-%d")
             typer.echo(str(write_table(df, Path(out) / f"{key}.csv")))
 
+    @sim.command("trial")
+    def trial(
+        out: Path = typer.Option(..., "--out", help="Output folder."),
+        per_arm: int = typer.Option(100, "--per-arm", min=1, help="Patients randomized to each arm."),
+        seed: int = typer.Option(0, "--seed", help="Random seed."),
+    ) -> None:
+        """Simulate the prophylactic vs pre-emptive DLI trial: patients, samples, truth CSVs."""
+        from ..simulate.trial import write_trial
+
+        for path in write_trial(Path(out), per_arm, seed=seed):
+            typer.echo(str(path))
+
     @sim.command("data-samples")
     def data_samples(
-        out: Path = typer.Option(..., "--out", help="Folder to fill (flow/, qpcr/, cohort/ inside)."),
+        out: Path = typer.Option(..., "--out", help="Folder to fill (flow/, qpcr/, cohort/, trial/ inside)."),
     ) -> None:
-        """Regenerate the bundled example inputs (deterministic) into OUT/flow, OUT/qpcr, OUT/cohort."""
-        from ..simulate import cohort as cohort_sim
-        from ..simulate import flow as flow_sim
-        from ..simulate import qpcr as qpcr_sim
+        """Regenerate the bundled example inputs (deterministic) into OUT/flow, qpcr, cohort, trial."""
+        from ..simulate.bundle import write_all_data_samples
 
-        written: list[Path] = []
-        written += flow_sim.write_data_samples(Path(out) / "flow")
-        written += qpcr_sim.write_data_samples(Path(out) / "qpcr")
-        written += cohort_sim.write_data_samples(Path(out) / "cohort")
-        for path in written:
+        for path in write_all_data_samples(out):
             typer.echo(str(path))
 
     app.add_typer(sim, name="simulate")

@@ -2,7 +2,8 @@
 
 - flow: bone-marrow FCS files (B-ALL, T-ALL, AML tubes) with per-event population labels;
 - qpcr: WT1/ABL1 plates written as real instrument exports, with true copy numbers;
-- cohort: transplanted patients with monitoring schedules, MRD courses and outcomes.
+- cohort: transplanted patients with monitoring schedules, MRD courses and outcomes;
+- trial: a two-arm prophylactic vs pre-emptive DLI trial with arm-level true outcome probabilities.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ _LAZY = {
     "simulate_qpcr_plate": ".qpcr",
     "write_quantstudio_plate": ".qpcr",
     "simulate_cohort": ".cohort",
+    "write_all_data_samples": ".bundle",
+    "simulate_trial": ".trial",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -103,6 +103,31 @@ def _schedule(n_max_days: int) -> list[float]:
     return days
 
 
+def _number_samples(drawn: list[dict], pid: str, hsct: pd.Timestamp, last_day: int) -> list[dict]:
+    """Keep the samples drawn up to ``last_day`` (days after HSCT), in date order (BM before
+    PB on the same day), with ``sample_id`` ``<pid>-01``, ``<pid>-02``, ... and ``date``."""
+    kept = sorted(
+        (s for s in drawn if s["day"] <= last_day),
+        key=lambda s: (s["day"], 0 if s["specimen"] == "BM" else 1),
+    )
+    for k, s in enumerate(kept, start=1):
+        s["sample_id"] = f"{pid}-{k:02d}"
+        s["date"] = hsct + pd.Timedelta(days=s["day"])
+    return kept
+
+
+def _write_csv_tables(tables: dict[str, pd.DataFrame], outdir: Path) -> list[Path]:
+    """Write each table as ``outdir/<name>.csv`` (atomically), dates as ``YYYY-MM-DD``."""
+    written = []
+    for name, table in tables.items():
+        df = table.copy()
+        for c in df.columns:
+            if pd.api.types.is_datetime64_any_dtype(df[c]):
+                df[c] = df[c].dt.strftime("%Y-%m-%d")
+        written.append(write_table(df, Path(outdir) / f"{name}.csv"))
+    return written
+
+
 class _Patient:
     """Accumulates the samples of one patient as (day, specimen, mfc, wt1, ..., tag)."""
 
@@ -410,13 +435,7 @@ def simulate_cohort(
                 last_fu = death_day
         sample_end = last_fu if relapse_day is None else min(last_fu, relapse_day - 1)
 
-        kept = sorted(
-            (s for s in pat.samples if s["day"] <= sample_end),
-            key=lambda s: (s["day"], 0 if s["specimen"] == "BM" else 1),
-        )
-        for k, s in enumerate(kept, start=1):
-            s["sample_id"] = f"{pid}-{k:02d}"
-            s["date"] = hsct + pd.Timedelta(days=s["day"])
+        kept = _number_samples(pat.samples, pid, hsct, sample_end)
         by_tag: dict[str, list[dict]] = {}
         for s in kept:
             by_tag.setdefault(s["tag"], []).append(s)
@@ -505,11 +524,4 @@ def write_data_samples(outdir: Path) -> list[Path]:
     """
     outdir = Path(outdir)
     cohort = simulate_cohort(24, seed=2020)
-    written = []
-    for name in ("patients", "samples", "truth"):
-        df = cohort[name].copy()
-        for c in df.columns:
-            if pd.api.types.is_datetime64_any_dtype(df[c]):
-                df[c] = df[c].dt.strftime("%Y-%m-%d")
-        written.append(write_table(df, outdir / f"{name}.csv"))
-    return written
+    return _write_csv_tables({name: cohort[name] for name in ("patients", "samples", "truth")}, outdir)
