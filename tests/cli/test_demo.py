@@ -79,3 +79,11 @@ def test_exit_codes_reach_the_caller(tmp_path):
     bad.write_text("this is not a qPCR export\n")
     assert main(["qpcr", str(bad), "--min-abl1", "10000", "--out", str(tmp_path / "o")]) == 2
     assert main(["no-such-command"]) != 0
+
+
+def test_demo_trial_counts_match_the_patients_table(demo_out, data_samples):
+    endpoints = pd.read_csv(demo_out / "trial" / "endpoints.csv")
+    patients = pd.read_csv(data_samples / "trial" / "patients.csv")
+    assert len(endpoints) == patients["randomization_date"].notna().sum()
+    estimates = pd.read_csv(demo_out / "trial" / "estimates.csv")
+    assert {"preemptive", "prophylactic"} <= set(estimates["group"])
