@@ -391,6 +391,8 @@ class GatingStrategy:
         return GatingResult(sample_id=sid, strategy=self, n_events=n, masks=masks, sample=sample)
 
     def _evaluate(self, ck: "_Chunk") -> None:
+        from ._gates_kernels import _commit_members
+
         masks = ck.masks
         for node in self._nodes:
             out = masks[node.index]
@@ -412,11 +414,10 @@ class GatingStrategy:
                     _range_and(v, lo, hi, m)
             else:
                 node.gate.evaluate(vals, m)
-            if idx is None:
-                out[:] = m
-            else:
-                out[:] = False
-                out[idx] = m
+            # membership row and member rows (for the children) in one pass
+            members = np.empty(m.shape[0], dtype=np.intp)
+            count = _commit_members(m, _NO_ROWS if idx is None else idx, idx is None, out, members)
+            ck._members[node.index] = members[:count]
 
     def iter_gate(self, samples: Iterable, *, sample_ids: Optional[Sequence[str]] = None) -> Iterator:
         """Gate samples one by one, yielding a :class:`GatingResult` or :class:`GatingFailure` each.
@@ -644,18 +645,15 @@ class _Chunk:
 
     def source(self, channel: int, comp: Optional[str], domain: int) -> np.ndarray:
         """One channel over the domain's events, compensated by ``comp`` (None = raw); float64."""
-        from . import _gates_kernels as _k
-
         idx = self.members(domain)
         rows = _NO_ROWS if idx is None else idx
-        if comp is None:
-            out = np.empty(self.n if idx is None else idx.shape[0], dtype=np.float64)
-            _k.kernel("take_column", out.shape[0])(self.events, rows, idx is None, channel, out)
-            return out
         key = (comp, domain)
         hit = self._comp.get(key)
         if hit is None:
-            hit = self.plan.compensate(comp, domain, self.events, rows, idx is None)
+            if comp is None:  # every raw channel the domain needs, in one pass
+                hit = self.plan.take_raw(domain, self.events, rows, idx is None)
+            else:
+                hit = self.plan.compensate(comp, domain, self.events, rows, idx is None)
             self._comp[key] = hit
         pos, mat = hit
         row = mat[pos[channel]]
@@ -702,7 +700,7 @@ class _SamplePlan:
         for slot, r in enumerate(self._recipes):
             dom = strategy._domains[slot]
             for src in (r[1], r[2]):
-                if src is not None and src[1] is not None:
+                if src is not None:  # raw channels (compensation None) are batched the same way
                     key = (src[1], dom, src[0])
                     self.uses[key] = self.uses.get(key, 0) + 1
                     need.setdefault((src[1], dom), [])
@@ -759,6 +757,16 @@ class _SamplePlan:
             raise GatingError(f"{self.where}: compensation {comp!r}: {exc}") from None
         self._compensators[comp] = ([int(i) for i in det], obj)
         return self._compensators[comp]
+
+    def take_raw(self, domain: int, events: np.ndarray, rows: np.ndarray, all_rows: bool) -> tuple:
+        """Raw (uncompensated) values of every channel the domain needs: ``(position, matrix)``."""
+        from . import _gates_kernels as _k
+
+        wanted = self._need.get((None, domain)) or []
+        n = events.shape[0] if all_rows else rows.shape[0]
+        mat = np.empty((len(wanted), n), dtype=np.float64)
+        _k.kernel("take_columns", n)(events, rows, all_rows, np.asarray(wanted, dtype=np.intp), mat)
+        return {ch: i for i, ch in enumerate(wanted)}, mat
 
     def compensate(self, comp: str, domain: int, events: np.ndarray, rows: np.ndarray, all_rows: bool) -> tuple:
         """Compensated values of the needed detectors on some rows: ``(position, matrix)``.

@@ -95,6 +95,9 @@ class FlowSample:
         Number of events (rows).
     sha256 : str
         Hex SHA-256 digest of the whole file's bytes (``""`` for in-memory samples).
+        Computed on first access and cached; :class:`FCSError` if the file's size or
+        modification time changed since it was read (the digest would then not
+        describe the events in memory).
     version : str
         FCS version from the HEADER (``"2.0"``, ``"3.0"``, ``"3.1"``; ``""`` in memory).
     dataset : int
@@ -112,12 +115,13 @@ class FlowSample:
         metadata: Mapping[str, str] | None = None,
         spillover: pd.DataFrame | None = None,
         path: Path | None = None,
-        sha256: str = "",
+        sha256: str | None = "",
         version: str = "",
         dataset: int = 0,
         n_datasets: int = 1,
         raw_events: np.ndarray | None = None,
         _plan: _DataPlan | None = None,
+        _stat: tuple[int, int] | None = None,
     ):
         self.events = events
         self.channels = list(channels)
@@ -125,7 +129,10 @@ class FlowSample:
         self.metadata = dict(metadata or {})
         self.spillover = spillover
         self.path = path
-        self.sha256 = sha256
+        # None = not computed yet: hashed on first access of ``sha256``, provided the file
+        # still has the size and modification time (``_stat``) it had when it was read
+        self._sha256 = sha256
+        self._stat = _stat
         self.version = version
         self.dataset = dataset
         self.n_datasets = n_datasets
@@ -189,6 +196,35 @@ class FlowSample:
 
     # -- basic properties -----------------------------------------------------------------
     @property
+    def sha256(self) -> str:
+        """Hex SHA-256 digest of the file's bytes (computed on first access, then cached)."""
+        if self._sha256 is None and self.path is None:
+            self._sha256 = ""
+        if self._sha256 is None:
+            self._check_unchanged()
+            self._sha256 = _sha256_of(self.path)
+            # the file may have been rewritten while it was hashed
+            self._check_unchanged()
+        return self._sha256
+
+    @sha256.setter
+    def sha256(self, value: str) -> None:
+        self._sha256 = str(value)
+
+    def _check_unchanged(self) -> None:
+        """FCSError unless the file has the size and mtime it had when it was read."""
+        if self._stat is None or self.path is None:
+            return
+        now = _file_stat(self.path)
+        if now is None:
+            raise FCSError(f"{self.path}: file is no longer readable since it was read; its SHA-256 cannot be computed")
+        if now != self._stat:
+            raise FCSError(
+                f"{self.path}: file changed since it was read (size, modification time in ns: "
+                f"{self._stat} -> {now}); read it again"
+            )
+
+    @property
     def n_events(self) -> int:
         """Number of events."""
         return int(self.events.shape[0])
@@ -210,7 +246,8 @@ class FlowSample:
             return self._raw
         if self._plan is None or self.path is None:
             return self.events
-        if self.sha256 and _sha256_of(self.path) != self.sha256:
+        self._check_unchanged()
+        if self._sha256 and _sha256_of(self.path) != self._sha256:
             raise FCSError(f"{self.path}: file changed since it was read (SHA-256 differs); read it again")
         return _decode(self.path, self._plan)
 
@@ -321,12 +358,12 @@ def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = Fals
         floating-point data (ignored), a non-numeric ``$TIMESTEP``, empty TEXT values.
     """
     p = Path(path)
+    stat = _file_stat(p)
     parsed = _parse(p, dataset)
     plan = parsed.plan
     raw = _decode(p, plan)
     events = raw.copy() if keep_raw else raw
     _preprocess_inplace(events, parsed.channels, parsed.text, parsed.pne, parsed.png, parsed.pnr, p)
-    sha = _sha256_of(p)
     return FlowSample(
         events,
         parsed.channels,
@@ -334,12 +371,13 @@ def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = Fals
         metadata=parsed.text,
         spillover=parsed.spillover,
         path=p,
-        sha256=sha,
+        sha256=None,  # hashed on first access
         version=parsed.version,
         dataset=dataset,
         n_datasets=parsed.n_datasets,
         raw_events=raw if keep_raw else None,
         _plan=plan,
+        _stat=stat,
     )
 
 
@@ -350,6 +388,7 @@ def read_fcs_text(path: str | os.PathLike, dataset: int = 0) -> FlowSample:
     many files quickly. Raises :class:`FCSError` like :func:`read_fcs`.
     """
     p = Path(path)
+    stat = _file_stat(p)
     parsed = _parse(p, dataset)
     dtype = np.float32 if parsed.plan.kind == "F" else np.float64
     return FlowSample(
@@ -359,10 +398,11 @@ def read_fcs_text(path: str | os.PathLike, dataset: int = 0) -> FlowSample:
         metadata=parsed.text,
         spillover=parsed.spillover,
         path=p,
-        sha256=_sha256_of(p),
+        sha256=None,  # hashed on first access
         version=parsed.version,
         dataset=dataset,
         n_datasets=parsed.n_datasets,
+        _stat=stat,
     )
 
 
@@ -378,6 +418,15 @@ class _Parsed:
     pne: list  # (decades, log0) per channel
     png: list
     pnr: list
+
+
+def _file_stat(path: Path) -> tuple[int, int] | None:
+    """``(size, mtime_ns)`` of a file, or None when it cannot be stat'ed (reported by the reader)."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (int(st.st_size), int(st.st_mtime_ns))
 
 
 def _sha256_of(path: Path) -> str:

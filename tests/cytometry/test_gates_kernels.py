@@ -169,11 +169,40 @@ def test_take_kernels_match_numpy(seed):
     _gates_kernels.kernel("take_compensated", rows.size)(events, rows, False, det, inv_cols, out)
     want = np.linalg.solve(spill.T, events[rows][:, det].astype(np.float64).T)  # rows = detectors
     np.testing.assert_allclose(out, want[[0, 2]], rtol=1e-12, atol=1e-9)
-    col = np.empty(rows.size)
-    _gates_kernels.kernel("take_column", rows.size)(events, rows, False, 3, col)
-    np.testing.assert_array_equal(col, events[rows, 3].astype(np.float64))
-    full = np.empty(2000)
-    _gates_kernels.kernel("take_column", 2000)(events, rows, True, 5, full)
-    np.testing.assert_array_equal(full, events[:, 5].astype(np.float64))
+    # the parallel variant (with its row prefetching) gives the same bits
+    out_par = np.empty_like(out)
+    _gates_kernels._take_compensated_par(events, rows, False, det, inv_cols, out_par)
+    np.testing.assert_array_equal(out_par, out)
+    chans = np.array([3, 0], dtype=np.intp)
+    for take in (_gates_kernels.kernel("take_columns", rows.size), _gates_kernels._take_columns_par):
+        cols = np.empty((2, rows.size))
+        take(events, rows, False, chans, cols)
+        np.testing.assert_array_equal(cols, events[rows][:, [3, 0]].astype(np.float64).T)
+        full = np.empty((1, 2000))
+        take(events, rows, True, np.array([5], dtype=np.intp), full)
+        np.testing.assert_array_equal(full[0], events[:, 5].astype(np.float64))
     empty = np.empty((1, 0))
     _gates_kernels.kernel("take_compensated", 0)(events, rows[:0], False, det, np.ascontiguousarray(inv[:, :1]), empty)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 300), st.floats(0.0, 1.0), st.floats(0.0, 1.0), st.integers(0, 2**31))
+def test_commit_members_matches_numpy(n, p_parent, p_gate, rng_seed):
+    rng = np.random.default_rng(rng_seed)
+    parent = rng.random(n) < p_parent
+    rows = np.flatnonzero(parent).astype(np.intp)
+    m = rng.random(rows.size) < p_gate
+    out = np.ones(n, dtype=np.bool_)  # stale values must be overwritten
+    members = np.empty(rows.size, dtype=np.intp)
+    count = _gates_kernels._commit_members(m, rows, False, out, members)
+    want = np.zeros(n, dtype=np.bool_)
+    want[rows[m]] = True
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(members[:count], np.flatnonzero(want))
+    # all rows: the result is the membership itself
+    full = rng.random(n) < p_gate
+    out2 = np.zeros(n, dtype=np.bool_)
+    members2 = np.empty(n, dtype=np.intp)
+    count2 = _gates_kernels._commit_members(full, rows[:0], True, out2, members2)
+    np.testing.assert_array_equal(out2, full)
+    np.testing.assert_array_equal(members2[:count2], np.flatnonzero(full))

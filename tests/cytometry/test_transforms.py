@@ -116,10 +116,35 @@ def test_logicle_landmarks():
     assert y[2] + y[3] == pytest.approx(2 * lg.x1, abs=1e-14)
 
 
-def test_logicle_single_step_equals_full_halley_solve():
+def test_logicle_table_equals_full_halley_solve():
     lg = LogicleTransform(262144, 1.5, 4.5, 1.5)
     x = np.concatenate([-np.logspace(-3, 7, 2000), np.logspace(-3, 7, 2000)])
     assert np.max(np.abs(lg.apply(x) - lg.solve_exact(x))) < 1e-13
+
+
+def test_logicle_w_half_m_near_series_switch():
+    # W = M/2: B switches from its Taylor series to the exponentials at y = x1 + w/4,
+    # inside the table bin [3.46875, 3.5); there the kernel takes a Halley step
+    params = (100.0, 3.5, 7.0, 0.0)
+    lg = LogicleTransform(*params)
+    assert lg._switch == (3.46875, 3.5)
+    x = np.linspace(3.40, 3.56, 161)
+    x = np.concatenate([x, -x])
+    np.testing.assert_allclose(lg.apply(x), lg.solve_exact(x), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(lg.apply(x), nv.vectorize(nv.logicle, x, *params), rtol=0, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(biex_params())
+def test_logicle_quintic_table_error_in_mid_bin(params):
+    # the interpolation error y^(6) h^6 t^3 (1-t)^3 / 720 peaks at t = 1/2: check every bin there
+    lg = LogicleTransform(*params)
+    tab = lg._table[2]
+    edges = tab[:, 6]
+    mid = edges[:-1] + 0.5 * np.diff(edges)
+    x = np.concatenate([mid, -mid, edges])
+    err = np.abs(lg.apply(x) - lg.solve_exact(x))
+    assert np.max(err) <= 1e-13
 
 
 # ----------------------------------------------------------------------------- hyperlog

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
 
 import numpy as np
@@ -270,6 +272,54 @@ def test_write_read_round_trip_with_spillover_and_metadata(tmp_path):
     assert list(tmp_path.iterdir()) == [path]  # nothing temporary left behind
     t = read_fcs_text(path)
     assert t.n_events == 0 and t.metadata["tot"] == "1000" and t.sha256 == s.sha256
+
+
+def test_sha256_is_computed_on_first_access_and_cached(tmp_path, monkeypatch):
+    from mrdquant.io import fcs as fcs_module
+
+    path = write_fcs(tmp_path / "h.fcs", np.arange(20, dtype=np.float32).reshape(10, 2), ["FSC-A", "PE-A"])
+    calls = []
+    real = fcs_module._sha256_of
+    monkeypatch.setattr(fcs_module, "_sha256_of", lambda p: calls.append(p) or real(p))
+    s = read_fcs(path)
+    t = read_fcs_text(path)
+    assert calls == []  # reading does not hash the file
+    assert s.sha256 == hashlib.sha256(path.read_bytes()).hexdigest() == t.sha256
+    assert s.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert calls == [path, path]  # once per sample, then cached
+
+
+def test_sha256_refused_when_file_changed_after_reading(tmp_path):
+    ev = np.arange(20, dtype=np.float32).reshape(10, 2)
+    path = write_fcs(tmp_path / "c.fcs", ev, ["FSC-A", "PE-A"])
+    s = read_fcs(path)
+    st = path.stat()
+    # same size, new content, new modification time
+    write_fcs(path, ev[::-1].copy(), ["FSC-A", "PE-A"])
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    assert path.stat().st_size == st.st_size
+    with pytest.raises(FCSError, match=r"c\.fcs: file changed since it was read"):
+        s.sha256
+    with pytest.raises(FCSError, match=r"c\.fcs: file changed since it was read"):
+        s.raw_events
+    # a hash computed before the change stays valid for the events in memory
+    s2 = read_fcs(path)
+    digest = s2.sha256
+    path.write_bytes(path.read_bytes() + b"x")
+    assert s2.sha256 == digest
+    with pytest.raises(FCSError, match=r"c\.fcs: file changed since it was read"):
+        s2.raw_events
+    path.unlink()
+    s3 = FlowSample.from_array(ev, ["FSC-A", "PE-A"])
+    assert s3.sha256 == ""
+
+
+def test_sha256_refused_when_file_removed(tmp_path):
+    path = write_fcs(tmp_path / "gone.fcs", np.zeros((3, 2), dtype=np.float32), ["FSC-A", "PE-A"])
+    s = read_fcs(path)
+    path.unlink()
+    with pytest.raises(FCSError, match=r"gone\.fcs: file is no longer readable"):
+        s.sha256
 
 
 def test_write_fcs_rejects_bad_input(tmp_path):
