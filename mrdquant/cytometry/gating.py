@@ -437,7 +437,7 @@ class GatingStrategy:
             return GatingFailure(sample_id=sid or _default_id(s), path=path, error=exc)
 
     def gate_many(self, samples: Iterable, *, n_jobs: int = 1,
-                  sample_ids: Optional[Sequence[str]] = None) -> "GatingBatch":
+                  sample_ids: Optional[Sequence[str]] = None, executor=None) -> "GatingBatch":
         """Gate many samples (FlowSample objects or FCS paths) with the compiled strategy.
 
         Parameters
@@ -447,6 +447,13 @@ class GatingStrategy:
             Samples processed concurrently (threads; each kernel is itself parallel, so
             values above 1 mainly overlap file reading with gating).
         sample_ids : sequence of str, optional
+        executor : concurrent.futures.Executor, optional
+            Runs the samples on this executor instead (``n_jobs`` is then ignored): e.g.
+            a ``ProcessPoolExecutor``, or ``dask.distributed.Client(address).get_executor()``
+            to gate past one machine. The strategy and each sample are pickled to the
+            workers, so pass FCS paths the workers can read rather than loaded samples. A
+            process pool must use the "spawn" or "forkserver" start method: numba's
+            OpenMP threading layer is not fork-safe once a parallel kernel has run.
 
         Returns
         -------
@@ -458,7 +465,9 @@ class GatingStrategy:
         ids = list(sample_ids) if sample_ids is not None else [None] * len(items)
         if len(ids) != len(items):
             raise GatingError(f"sample_ids: {len(ids)} ids for {len(items)} samples")
-        if n_jobs is None or n_jobs <= 1:
+        if executor is not None:
+            out = list(executor.map(self._gate_one, items, ids))
+        elif n_jobs is None or n_jobs <= 1:
             out = [self._gate_one(s, i) for s, i in zip(items, ids)]
         else:
             with ThreadPoolExecutor(max_workers=int(n_jobs)) as ex:
