@@ -57,7 +57,7 @@ def _write(batch, out_dir: Path, fmt: str):
     return counts, errors
 
 
-def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str):
+def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str, *, timeout: float = 10.0):
     """Gate on a dask.distributed cluster; a scheduler that cannot be reached is a ConfigError."""
     from ..errors import ConfigError
 
@@ -66,7 +66,7 @@ def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str):
     except ImportError as exc:  # pragma: no cover - dask is a declared dependency
         raise ConfigError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from exc
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as exc:
         raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
     with client:

@@ -47,3 +47,28 @@ def test_dask_distributed_matches_serial(strategy, files):
         remote = strategy.gate_many(files, executor=client.get_executor())
     pd.testing.assert_frame_equal(serial.counts(), remote.counts())
     assert len(remote.failures) == 1
+
+
+def test_gate_command_on_a_dask_scheduler(strategy, files, tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    from mrdquant.cli.main import main
+
+    xml = str(tmp_path / "s.xml")
+    strategy.to_gatingml(xml)
+    with distributed.LocalCluster(processes=False, n_workers=1, dashboard_address=None) as cluster:
+        rc = main(["gate", xml, *files, "--out", str(tmp_path / "o"), "--no-progress",
+                   "--scheduler", cluster.scheduler_address])
+    assert rc == 2  # the missing file is reported, the others are gated
+    counts = pd.read_csv(tmp_path / "o" / "counts.csv")
+    serial = strategy.gate_many(files[:-1], sample_ids=[p.rsplit("/", 1)[-1] for p in files[:-1]]).counts()
+    assert counts["count"].tolist() == serial["count"].tolist()
+    assert (tmp_path / "o" / "errors.csv").exists()
+
+
+def test_unreachable_scheduler_is_a_clear_error(strategy, files):
+    pytest.importorskip("dask.distributed")
+    from mrdquant.cli._gate import _gate_on_cluster
+    from mrdquant.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="tcp://127.0.0.1:9"):
+        _gate_on_cluster(strategy, files[:1], ["a"], "tcp://127.0.0.1:9", timeout=1)
