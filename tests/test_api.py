@@ -150,3 +150,17 @@ def test_exported_functions_are_not_shadowed_by_modules(package):
     subpackages = {info.name for info in pkgutil.iter_modules(pkg.__path__) if info.ispkg}
     clashes = sorted((set(pkg.__all__) & submodules) - subpackages)
     assert not clashes, f"{package}: public names that are also module names: {clashes}"
+
+
+def test_atomic_outputs_have_ordinary_permissions(tmp_path):
+    import os
+
+    import pandas as pd
+
+    from mrdquant.io.store import write_table
+
+    path = write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert not list(tmp_path.glob(".t.csv.*"))  # no temporary left behind

@@ -263,6 +263,4 @@ def write_data_samples(outdir: "str | Path") -> list[Path]:
         path, truth = write_quantstudio_plate(folder / f"{name}.txt", **kw)
         written.append(path)
         written.append(write_table(truth, folder / f"{name}_truth.csv"))
-    for p in written:
-        p.chmod(0o644)  # temporary files are created private; these are shipped examples
     return written
