@@ -164,3 +164,21 @@ def test_atomic_outputs_have_ordinary_permissions(tmp_path):
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
     assert not list(tmp_path.glob(".t.csv.*"))  # no temporary left behind
+
+
+def test_failed_write_leaves_nothing_behind(tmp_path):
+    import pandas as pd
+
+    from mrdquant.errors import InputError
+    from mrdquant.io.store import atomic_path, write_table
+
+    target = tmp_path / "keep.csv"
+    target.write_text("old\n")
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert target.read_text() == "old\n"  # the previous file survives
+    with pytest.raises(InputError, match=r"t\.xlsx.*\.csv, \.tsv or \.parquet"):
+        write_table(pd.DataFrame({"a": [1]}), tmp_path / "t.xlsx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.csv"]
