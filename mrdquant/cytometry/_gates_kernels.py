@@ -3,7 +3,9 @@
 Every kernel takes only arrays and scalars, never raises and never allocates its output:
 ``out`` arrives holding the parent membership (``True`` = event kept by the parent gate)
 and the kernel clears the events that fall outside the gate. Events the parent already
-excluded are skipped, so children only do work on their parent's events.
+excluded are skipped, so children only do work on their parent's events. The raw
+rectangle kernel (``raw_box_commit``) instead writes the gate's membership row and lists
+its member rows itself, testing the parent's events straight on the event matrix.
 
 Each kernel exists twice, compiled once each: a parallel loop (``prange`` over events) and
 a serial one, sharing the same per-event function. :func:`kernel` picks the serial one for
@@ -32,6 +34,8 @@ PARALLEL_MIN_EVENTS = 1 << 17
 _POLY_BLOCK = 1024
 #: gathers of scattered event rows ask the CPU for the row this many events ahead
 _PREFETCH_AHEAD = 24
+#: events per block of the parallel raw-rectangle kernel
+_BOX_BLOCK = 1 << 15
 
 
 @intrinsic
@@ -132,6 +136,47 @@ def _compensate_row(events, r, detectors, inv_cols, out, i):
         out[j, i] = acc
 
 
+@njit(inline="always")
+def _raw_row(events, r, channels, raw, i):
+    """``raw[j, i] = events[r, channels[j]]`` as float64."""
+    for j in range(channels.shape[0]):
+        raw[j, i] = events[r, channels[j]]
+
+
+@njit(inline="always")
+def _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi):
+    """Whether row r of the event matrix lies in the rectangle (raw values as float64).
+
+    Dimension j reads ``events[r, channels[j]]`` and is inside when ``lo[j] <= v < hi[j]``;
+    a bound with ``has_* = False`` is open. NaN is outside a closed bound. Branch-free.
+    """
+    v = True
+    for j in range(channels.shape[0]):
+        x = np.float64(events[r, channels[j]])
+        v = v & ((x >= lo[j]) | (not has_lo[j])) & ((x < hi[j]) | (not has_hi[j]))
+    return v
+
+
+@njit(inline="always")
+def _list_members(rows, all_rows, out, members, start, stop, at):
+    """List the rows ``r`` of parent events ``start <= i < stop`` with ``out[r]`` in
+    ``members[at:]``; returns their number. Writes only the member entries (the slot
+    after them belongs to the next block)."""
+    count = 0
+    if all_rows:
+        for i in range(start, stop):
+            if out[i]:
+                members[at + count] = i
+                count += 1
+    else:
+        for i in range(start, stop):
+            r = rows[i]
+            if out[r]:
+                members[at + count] = r
+                count += 1
+    return count
+
+
 # ----------------------------------------------------------------------------------------
 # parallel loops
 # ----------------------------------------------------------------------------------------
@@ -159,21 +204,66 @@ def _take_columns_par(events, rows, all_rows, channels, out):
 
 
 @pnjit
-def _take_compensated_par(events, rows, all_rows, detectors, inv_cols, out):
-    """Compensated values of some detectors on some rows (one output row per detector)."""
+def _take_compensated_par(events, rows, all_rows, detectors, inv_cols, out, channels, raw):
+    """Compensated values of some detectors on some rows (one output row per detector).
+
+    In the same pass, ``raw[j, i]`` receives the raw value of channel ``channels[j]`` (as
+    float64) for the same rows (``channels`` may be empty).
+    """
     n = out.shape[1]
     first = detectors[0]
     last = detectors[detectors.shape[0] - 1]
     if all_rows:
         for i in prange(n):
             _compensate_row(events, i, detectors, inv_cols, out, i)
+            _raw_row(events, i, channels, raw, i)
     else:
         for i in prange(n):
             if i + _PREFETCH_AHEAD < n:
                 # a row's detectors can straddle two cache lines
                 _prefetch(events, rows[i + _PREFETCH_AHEAD], first)
                 _prefetch(events, rows[i + _PREFETCH_AHEAD], last)
-            _compensate_row(events, rows[i], detectors, inv_cols, out, i)
+            r = rows[i]
+            _compensate_row(events, r, detectors, inv_cols, out, i)
+            _raw_row(events, r, channels, raw, i)
+
+
+@pnjit
+def _raw_box_commit_par(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
+    """Rectangle gate evaluated on the raw event matrix, membership row and member rows at once.
+
+    For a gate whose dimensions are all uncompensated and untransformed, so no float64
+    column of the parent's events is copied. Parent event i is row ``rows[i]`` of the chunk
+    (row ``i`` when ``all_rows``). ``out`` (the gate's membership row of the chunk) receives
+    the result at the parent's rows and False elsewhere; ``members[:count]`` receives the
+    member rows in increasing order (``members`` holds at least one entry per parent
+    event). Returns ``count``. Blocks are tested in parallel, then listed in parallel at
+    their offsets (reading ``out``, not the event matrix).
+    """
+    n = out.shape[0] if all_rows else rows.shape[0]
+    if not all_rows:
+        for i in prange(out.shape[0]):
+            out[i] = False
+    nb = (n + _BOX_BLOCK - 1) // _BOX_BLOCK
+    counts = np.empty(nb, dtype=np.intp)
+    for b in prange(nb):
+        start = b * _BOX_BLOCK
+        c = 0
+        for i in range(start, min(n, start + _BOX_BLOCK)):
+            r = i if all_rows else rows[i]
+            v = _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi)
+            out[r] = v
+            c += np.intp(v)
+        counts[b] = c
+    offsets = np.empty(nb, dtype=np.intp)
+    total = 0
+    for b in range(nb):
+        offsets[b] = total
+        total += counts[b]
+    for b in prange(nb):
+        start = b * _BOX_BLOCK
+        _list_members(rows, all_rows, out, members, start, min(n, start + _BOX_BLOCK), offsets[b])
+    return total
 
 
 @pnjit
@@ -225,20 +315,44 @@ def _take_columns_ser(events, rows, all_rows, channels, out):
 
 
 @njit
-def _take_compensated_ser(events, rows, all_rows, detectors, inv_cols, out):
+def _take_compensated_ser(events, rows, all_rows, detectors, inv_cols, out, channels, raw):
     n = out.shape[1]
     first = detectors[0]
     last = detectors[detectors.shape[0] - 1]
     if all_rows:
         for i in range(n):
             _compensate_row(events, i, detectors, inv_cols, out, i)
+            _raw_row(events, i, channels, raw, i)
     else:
         for i in range(n):
             if i + _PREFETCH_AHEAD < n:
                 # a row's detectors can straddle two cache lines
                 _prefetch(events, rows[i + _PREFETCH_AHEAD], first)
                 _prefetch(events, rows[i + _PREFETCH_AHEAD], last)
-            _compensate_row(events, rows[i], detectors, inv_cols, out, i)
+            r = rows[i]
+            _compensate_row(events, r, detectors, inv_cols, out, i)
+            _raw_row(events, r, channels, raw, i)
+
+
+@njit
+def _raw_box_commit_ser(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
+    count = 0
+    if all_rows:
+        for i in range(out.shape[0]):
+            v = _in_raw_box(events, i, channels, lo, hi, has_lo, has_hi)
+            out[i] = v
+            members[count] = i
+            count += np.intp(v)
+    else:
+        for i in range(out.shape[0]):
+            out[i] = False
+        for i in range(rows.shape[0]):
+            r = rows[i]
+            v = _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi)
+            out[r] = v
+            members[count] = r
+            count += np.intp(v)
+    return count
 
 
 @njit
@@ -297,6 +411,7 @@ _KERNELS = {
     "range_and": (_range_and_ser, _range_and_par),
     "polygon_and": (_polygon_and_ser, _polygon_and_par),
     "ellipsoid_and": (_ellipsoid_and_ser, _ellipsoid_and_par),
+    "raw_box_commit": (_raw_box_commit_ser, _raw_box_commit_par),
 }
 
 
@@ -304,7 +419,7 @@ def kernel(name: str, n_events: int):
     """The serial or parallel variant of kernel ``name`` for an input of ``n_events``.
 
     Names: ``take_columns``, ``take_compensated``, ``range_and``, ``polygon_and``,
-    ``ellipsoid_and``.
+    ``ellipsoid_and``, ``raw_box_commit``.
     """
     ser, par = _KERNELS[name]
     return par if n_events >= PARALLEL_MIN_EVENTS else ser

@@ -7,10 +7,13 @@ processed column ``(channel, compensation, transform)`` gets one slot, and every
 reference is checked; each column also gets a *domain*, the deepest population that holds
 every event a gate reading it can need. :meth:`GatingStrategy.gate` then streams the
 sample's events in a few large chunks: per chunk, each compensation is applied once (only
-to the detectors read), each processed column is computed once and only for its domain's
-events (however many gates use it), and each gate's kernel only looks at the events its
-parent kept. Memory stays at the event matrix plus one byte per event and
-gate (the memberships) plus one chunk of working columns.
+to the detectors read, with the domain's raw channels taken in the same pass), each
+processed column is computed once and only for its domain's events (however many gates
+use it), and each gate's kernel only looks at the events its parent kept. A rectangle on
+raw values only (uncompensated, untransformed: a typical scatter gate) is tested directly
+on the event matrix, in one pass that also lists its member rows. Memory stays at the
+event matrix plus one byte per event and gate (the memberships) plus one chunk of working
+columns.
 
 :meth:`GatingStrategy.gate` returns a :class:`GatingResult`: ``membership(gate)``,
 ``counts()`` (a tidy table) and ``events(gate)`` (processed values of member events).
@@ -260,14 +263,23 @@ class GatingStrategy:
             index[g.id] = node.index
             nodes.append(node)
         self._nodes: tuple = tuple(nodes)
+        # rectangles on raw values (uncompensated, untransformed, no ratio) are evaluated
+        # directly on the event matrix: they read no processed column
+        self._raw_boxes: frozenset = frozenset(
+            nd.index for nd in nodes
+            if nd.kind == "rectangle" and all(d.compensation == UNCOMPENSATED and d.transform is None
+                                              and not d.ratio for d in nd.gate.dimensions))
         # domain of each column: the deepest common ancestor of the parents of the gates
         # reading it; the column is computed only for that population's events
         consumers: dict = {}
         for nd in nodes:
+            if nd.index in self._raw_boxes:
+                continue
             for c in nd.columns:
                 consumers.setdefault(c, []).append(nd.parent)
         self._domains: tuple = tuple(self._common_ancestor(consumers.get(i, [-1]), nodes)
                                      for i in range(len(slots)))
+        self._consumed: frozenset = frozenset(consumers)  # slots some gate reads as a column
         self._index: dict = index
         self._by_path: dict = {n.path: n.index for n in nodes}
         if len(self._by_path) != len(nodes):
@@ -391,7 +403,7 @@ class GatingStrategy:
         return GatingResult(sample_id=sid, strategy=self, n_events=n, masks=masks, sample=sample)
 
     def _evaluate(self, ck: "_Chunk") -> None:
-        from ._gates_kernels import _commit_members
+        from ._gates_kernels import _commit_members, kernel
 
         masks = ck.masks
         for node in self._nodes:
@@ -407,6 +419,14 @@ class GatingStrategy:
                 out[:] = res
                 continue
             idx = ck.members(node.parent)
+            box = ck.plan.boxes.get(node.index)
+            if box is not None:  # raw rectangle: tested on the event matrix, committed at once
+                n_in = ck.n if idx is None else idx.shape[0]
+                members = np.empty(n_in, dtype=np.intp)
+                count = kernel("raw_box_commit", n_in)(ck.events, _NO_ROWS if idx is None else idx, idx is None,
+                                                       *box, out, members)
+                ck._members[node.index] = members[:count]
+                continue
             vals = [ck.values(c, node.parent) for c in node.columns]
             m = np.ones(ck.n if idx is None else idx.shape[0], dtype=np.bool_)
             if node.kind == "quadrant":
@@ -659,11 +679,22 @@ class _Chunk:
         key = (comp, domain)
         hit = self._comp.get(key)
         if hit is None:
-            if comp is None:  # every raw channel the domain needs, in one pass
-                hit = self.plan.take_raw(domain, self.events, rows, idx is None)
+            # every channel the domain needs from one compensation, in one pass; the raw
+            # channels of the domain are taken in the pass of its first compensation
+            raw_key = (None, domain)
+            fuse = raw_key in self.plan._need and raw_key not in self._comp
+            cid = comp
+            if cid is None:
+                cid = next((c for c, d in self.plan._need
+                            if d == domain and c is not None and (c, d) not in self._comp), None)
+            if cid is None:
+                self._comp[raw_key] = self.plan.take_raw(domain, self.events, rows, idx is None)
             else:
-                hit = self.plan.compensate(comp, domain, self.events, rows, idx is None)
-            self._comp[key] = hit
+                got, raw = self.plan.compensate(cid, domain, self.events, rows, idx is None, fuse)
+                self._comp[(cid, domain)] = got
+                if fuse:
+                    self._comp[raw_key] = raw
+            hit = self._comp[key]
         pos, mat = hit
         row = mat[pos[channel]]
         # callers transform in place: hand out the row itself only to its single user
@@ -703,10 +734,23 @@ class _SamplePlan:
         self.where = str(getattr(sample, "path", None) or "in-memory sample")
         self._compensators: dict = {}
         self._recipes = [self._recipe(k) for k in strategy._slots]
+        # raw rectangles: (channels, lo, hi, has_lo, has_hi) for the fused kernel
+        self.boxes: dict = {}
+        for i in sorted(strategy._raw_boxes):
+            g = strategy._nodes[i].gate
+            self.boxes[i] = (
+                np.array([self._channel(d.channel, UNCOMPENSATED) for d in g.dimensions], dtype=np.intp),
+                np.array([np.nan if v is None else v for v in g.mins], dtype=np.float64),
+                np.array([np.nan if v is None else v for v in g.maxs], dtype=np.float64),
+                np.array([v is not None for v in g.mins], dtype=np.bool_),
+                np.array([v is not None for v in g.maxs], dtype=np.bool_),
+            )
         # compensated channels needed per (compensation, domain)
         need: dict = {}
         self.uses: dict = {}
         for slot, r in enumerate(self._recipes):
+            if slot not in strategy._consumed:  # read only by raw rectangles
+                continue
             dom = strategy._domains[slot]
             for src in (r[1], r[2]):
                 if src is not None:  # raw channels (compensation None) are batched the same way
@@ -777,29 +821,35 @@ class _SamplePlan:
         _k.kernel("take_columns", n)(events, rows, all_rows, np.asarray(wanted, dtype=np.intp), mat)
         return {ch: i for i, ch in enumerate(wanted)}, mat
 
-    def compensate(self, comp: str, domain: int, events: np.ndarray, rows: np.ndarray, all_rows: bool) -> tuple:
+    def compensate(self, comp: str, domain: int, events: np.ndarray, rows: np.ndarray, all_rows: bool,
+                   with_raw: bool = False) -> tuple:
         """Compensated values of the needed detectors on some rows: ``(position, matrix)``.
 
         Column ``position[channel]`` of ``matrix`` is ``events[rows][:, detectors] @
         inverse[:, j]`` for the matrix's detector j read in that channel (the
         ``Compensation`` inverse, computed once per matrix); only the detectors some gate
-        reads are computed.
+        reads are computed. Returns ``(compensated, raw)``: with ``with_raw``, ``raw`` is
+        :meth:`take_raw` of the same rows, taken in the same pass (else None).
         """
         det_idx, obj = self._compensators[comp]
         wanted = self._need.get((comp, domain)) or []
-        return self._compensate_channels(det_idx, obj.inverse, wanted, events, rows, all_rows)
+        raw_wanted = (self._need.get((None, domain)) or []) if with_raw else []
+        got, raw = self._compensate_channels(det_idx, obj.inverse, wanted, events, rows, all_rows, raw_wanted)
+        return got, (raw if with_raw else None)
 
     @staticmethod
     def _compensate_channels(det_idx: list, inverse: np.ndarray, wanted: list, events: np.ndarray,
-                             rows: np.ndarray, all_rows: bool) -> tuple:
+                             rows: np.ndarray, all_rows: bool, raw_wanted: Sequence = ()) -> tuple:
         from . import _gates_kernels as _k
 
         cols = [det_idx.index(ch) for ch in wanted]
         n = events.shape[0] if all_rows else rows.shape[0]
         mat = np.empty((len(cols), n), dtype=np.float64)
+        raw = np.empty((len(raw_wanted), n), dtype=np.float64)
         _k.kernel("take_compensated", n)(events, rows, all_rows, np.asarray(det_idx, dtype=np.intp),
-                             np.ascontiguousarray(inverse[:, cols], dtype=np.float64), mat)
-        return {ch: i for i, ch in enumerate(wanted)}, mat
+                                         np.ascontiguousarray(inverse[:, cols], dtype=np.float64), mat,
+                                         np.asarray(raw_wanted, dtype=np.intp), raw)
+        return ({ch: i for i, ch in enumerate(wanted)}, mat), ({ch: i for i, ch in enumerate(raw_wanted)}, raw)
 
     def _recipe(self, key: tuple):
         channel, comp, transform, ratio = key
@@ -837,7 +887,7 @@ class _SamplePlan:
                 if comp is None:
                     return np.array(block[:, ch], dtype=np.float64)
                 det_idx, obj = self._compensators[comp]
-                pos, mat = self._compensate_channels(det_idx, obj.inverse, [ch], block, _NO_ROWS, True)
+                (pos, mat), _ = self._compensate_channels(det_idx, obj.inverse, [ch], block, _NO_ROWS, True)
                 return mat[0]
 
             col = src(*a)

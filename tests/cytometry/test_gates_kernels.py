@@ -166,13 +166,26 @@ def test_take_kernels_match_numpy(seed):
     inv = np.linalg.inv(spill)
     out = np.empty((2, rows.size))
     inv_cols = np.ascontiguousarray(inv[:, [0, 2]])
-    _gates_kernels.kernel("take_compensated", rows.size)(events, rows, False, det, inv_cols, out)
+    no_raw = np.empty(0, dtype=np.intp)
+    _gates_kernels.kernel("take_compensated", rows.size)(events, rows, False, det, inv_cols, out, no_raw,
+                                                         np.empty((0, rows.size)))
     want = np.linalg.solve(spill.T, events[rows][:, det].astype(np.float64).T)  # rows = detectors
     np.testing.assert_allclose(out, want[[0, 2]], rtol=1e-12, atol=1e-9)
-    # the parallel variant (with its row prefetching) gives the same bits
+    # the parallel variant (with its row prefetching) gives the same bits, and the raw
+    # channels taken in the same pass are the events' own values
     out_par = np.empty_like(out)
-    _gates_kernels._take_compensated_par(events, rows, False, det, inv_cols, out_par)
+    raw = np.empty((2, rows.size))
+    _gates_kernels._take_compensated_par(events, rows, False, det, inv_cols, out_par, np.array([5, 0], dtype=np.intp),
+                                         raw)
     np.testing.assert_array_equal(out_par, out)
+    np.testing.assert_array_equal(raw, events[rows][:, [5, 0]].astype(np.float64).T)
+    want_all = np.linalg.solve(spill.T, events[:, det].astype(np.float64).T)[1]
+    for variant in (_gates_kernels._take_compensated_ser, _gates_kernels._take_compensated_par):
+        full, full_raw = np.empty((1, 2000)), np.empty((1, 2000))
+        variant(events, rows[:0], True, det, np.ascontiguousarray(inv[:, 1:2]), full, np.array([3], dtype=np.intp),
+                full_raw)
+        np.testing.assert_allclose(full[0], want_all, rtol=1e-12, atol=1e-9)
+        np.testing.assert_array_equal(full_raw[0], events[:, 3].astype(np.float64))
     chans = np.array([3, 0], dtype=np.intp)
     for take in (_gates_kernels.kernel("take_columns", rows.size), _gates_kernels._take_columns_par):
         cols = np.empty((2, rows.size))
@@ -182,7 +195,8 @@ def test_take_kernels_match_numpy(seed):
         take(events, rows, True, np.array([5], dtype=np.intp), full)
         np.testing.assert_array_equal(full[0], events[:, 5].astype(np.float64))
     empty = np.empty((1, 0))
-    _gates_kernels.kernel("take_compensated", 0)(events, rows[:0], False, det, np.ascontiguousarray(inv[:, :1]), empty)
+    _gates_kernels.kernel("take_compensated", 0)(events, rows[:0], False, det, np.ascontiguousarray(inv[:, :1]), empty,
+                                                 no_raw, np.empty((0, 0)))
 
 
 @settings(max_examples=40, deadline=None)
@@ -206,3 +220,59 @@ def test_commit_members_matches_numpy(n, p_parent, p_gate, rng_seed):
     count2 = _gates_kernels._commit_members(full, rows[:0], True, out2, members2)
     np.testing.assert_array_equal(out2, full)
     np.testing.assert_array_equal(members2[:count2], np.flatnonzero(full))
+
+
+# raw rectangles: values on a grid of quarters with NaN and infinities, bounds on the grid
+raw_value = st.one_of(coord, st.sampled_from([np.nan, np.inf, -np.inf]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), n=st.integers(0, 120), n_dims=st.integers(1, 3), p_parent=st.floats(0.0, 1.0),
+       all_rows=st.booleans(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_raw_box_commit_matches_naive(data, n, n_dims, p_parent, all_rows, dtype):
+    events = np.array(data.draw(st.lists(st.lists(raw_value, min_size=4, max_size=4), min_size=n, max_size=n)),
+                      dtype=dtype).reshape(n, 4)
+    channels = np.array(data.draw(st.lists(st.integers(0, 3), min_size=n_dims, max_size=n_dims)), dtype=np.intp)
+    mins, maxs = [], []
+    for _ in range(n_dims):
+        lo, hi = data.draw(st.tuples(st.none() | coord, st.none() | coord).filter(lambda b: b != (None, None)))
+        mins.append(lo)
+        maxs.append(hi)
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**31)))
+    rows = np.arange(n, dtype=np.intp) if all_rows else np.flatnonzero(rng.random(n) < p_parent).astype(np.intp)
+    lo = np.array([np.nan if v is None else v for v in mins])
+    hi = np.array([np.nan if v is None else v for v in maxs])
+    has_lo = np.array([v is not None for v in mins])
+    has_hi = np.array([v is not None for v in maxs])
+    want = np.zeros(n, dtype=np.bool_)
+    for r in rows:
+        want[r] = rectangle_contains(events[r, channels], mins, maxs)
+    out = np.ones(n, dtype=np.bool_)  # stale values must be overwritten
+    members = np.empty(rows.size, dtype=np.intp)
+    count = _gates_kernels.kernel("raw_box_commit", rows.size)(
+        events, np.empty(0, dtype=np.intp) if all_rows else rows, all_rows, channels, lo, hi, has_lo, has_hi, out,
+        members)
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(members[:count], np.flatnonzero(want))
+
+
+@pytest.mark.parametrize("all_rows", [True, False])
+def test_raw_box_commit_parallel_blocks(all_rows):
+    # several blocks of the parallel variant, with members listed at each block's offset
+    rng = np.random.default_rng(7)
+    n = 3 * _gates_kernels._BOX_BLOCK + 123
+    events = rng.uniform(0, 100, size=(n, 3)).astype(np.float32)
+    events[rng.random(n) < 0.01, 2] = np.nan
+    rows = np.arange(n, dtype=np.intp) if all_rows else np.flatnonzero(rng.random(n) < 0.6).astype(np.intp)
+    channels = np.array([2, 0], dtype=np.intp)
+    lo, hi = np.array([20.0, np.nan]), np.array([80.0, 50.0])
+    has_lo, has_hi = np.array([True, False]), np.array([True, True])
+    out = np.ones(n, dtype=np.bool_)
+    members = np.empty(rows.size, dtype=np.intp)
+    count = _gates_kernels._raw_box_commit_par(events, rows[:0] if all_rows else rows, all_rows, channels, lo, hi,
+                                               has_lo, has_hi, out, members)
+    x, y = events[:, 2].astype(np.float64), events[:, 0].astype(np.float64)
+    want = np.zeros(n, dtype=np.bool_)
+    want[rows] = ((x >= 20.0) & (x < 80.0) & (y < 50.0))[rows]
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(members[:count], np.flatnonzero(want))
