@@ -41,6 +41,7 @@ from .store import read_table
 __all__ = [
     "RESULT_VALUES",
     "SPECIMENS",
+    "TOXICITY_DATES",
     "read_patients",
     "read_samples",
     "read_events",
@@ -52,6 +53,18 @@ RESULT_VALUES = ("positive", "negative", "not evaluable", "")
 SPECIMENS = ("BM", "PB")
 #: methods with a categorical result column and an optional ``<method>_pct`` level
 METHODS = ("mfc", "wt1")
+#: optional toxicity columns of a trial's patients table: date of first occurrence,
+#: NaT/empty when none (read by :func:`mrdquant.outcomes.build_endpoints`, written by
+#: :func:`mrdquant.simulate.simulate_trial`)
+TOXICITY_DATES = (
+    "neutropenia_date",
+    "anemia_date",
+    "thrombocytopenia_date",
+    "pancytopenia_date",
+    "bacterial_infection_date",
+    "viral_infection_date",
+    "fungal_infection_date",
+)
 
 _RESULT_ALIASES = {
     "positive": "positive",

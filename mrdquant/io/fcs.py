@@ -364,21 +364,7 @@ def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = Fals
     raw = _decode(p, plan)
     events = raw.copy() if keep_raw else raw
     _preprocess_inplace(events, parsed.channels, parsed.text, parsed.pne, parsed.png, parsed.pnr, p)
-    return FlowSample(
-        events,
-        parsed.channels,
-        markers=parsed.markers,
-        metadata=parsed.text,
-        spillover=parsed.spillover,
-        path=p,
-        sha256=None,  # hashed on first access
-        version=parsed.version,
-        dataset=dataset,
-        n_datasets=parsed.n_datasets,
-        raw_events=raw if keep_raw else None,
-        _plan=plan,
-        _stat=stat,
-    )
+    return _sample(parsed, events, p, dataset, stat, raw_events=raw if keep_raw else None, _plan=plan)
 
 
 def read_fcs_text(path: str | os.PathLike, dataset: int = 0) -> FlowSample:
@@ -391,18 +377,24 @@ def read_fcs_text(path: str | os.PathLike, dataset: int = 0) -> FlowSample:
     stat = _file_stat(p)
     parsed = _parse(p, dataset)
     dtype = np.float32 if parsed.plan.kind == "F" else np.float64
+    return _sample(parsed, np.empty((0, len(parsed.channels)), dtype=dtype), p, dataset, stat)
+
+
+def _sample(parsed: "_Parsed", events: np.ndarray, path: Path, dataset: int, stat, **extra) -> FlowSample:
+    """The :class:`FlowSample` of a parsed file (hashed lazily, on first ``sha256`` access)."""
     return FlowSample(
-        np.empty((0, len(parsed.channels)), dtype=dtype),
+        events,
         parsed.channels,
         markers=parsed.markers,
         metadata=parsed.text,
         spillover=parsed.spillover,
-        path=p,
-        sha256=None,  # hashed on first access
+        path=path,
+        sha256=None,
         version=parsed.version,
         dataset=dataset,
         n_datasets=parsed.n_datasets,
         _stat=stat,
+        **extra,
     )
 
 

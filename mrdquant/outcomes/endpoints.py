@@ -22,7 +22,8 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import ClinicalDataError
-from ..io.clinical import read_patients
+# TOXICITY_DATES (re-exported): each present column gives an endpoint named without ``_date``
+from ..io.clinical import TOXICITY_DATES, read_patients
 
 __all__ = [
     "build_endpoints",
@@ -52,17 +53,6 @@ EVENT_CODES = {
     "<toxicity>": {1: "toxicity", 2: "relapse or death first (competing)"},
 }
 
-#: Optional toxicity columns of a trial's patients table (date of first occurrence, NaT/empty
-#: when none); each present column gives an endpoint named without ``_date``.
-TOXICITY_DATES = (
-    "neutropenia_date",
-    "anemia_date",
-    "thrombocytopenia_date",
-    "pancytopenia_date",
-    "bacterial_infection_date",
-    "viral_infection_date",
-    "fungal_infection_date",
-)
 #: Composite toxicity endpoints: the earliest of their present components.
 COMPOSITE_TOXICITIES = {
     "marrow_suppression": ("neutropenia", "anemia", "thrombocytopenia", "pancytopenia"),

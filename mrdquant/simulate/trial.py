@@ -65,7 +65,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .cohort import SAMPLE_COLUMNS, _number_samples, _Patient, _schedule, _write_csv_tables
+from ..io.clinical import TOXICITY_DATES
+from .cohort import PATIENT_COLUMNS, SAMPLE_COLUMNS, _number_samples, _Patient, _schedule, _write_csv_tables
 
 __all__ = [
     "simulate_trial",
@@ -87,32 +88,17 @@ ARMS = ("prophylactic", "preemptive")
 INTERVENTIONS = {"prophylactic": "DLI", "preemptive": "Chemo-DLI"}
 
 #: Toxicity date columns (first occurrence, NaT when none), as read by
-#: :func:`mrdquant.outcomes.build_endpoints`.
-TOXICITY_DATE_COLUMNS = [
-    "neutropenia_date",
-    "anemia_date",
-    "thrombocytopenia_date",
-    "pancytopenia_date",
-    "bacterial_infection_date",
-    "viral_infection_date",
-    "fungal_infection_date",
-]
+#: :func:`mrdquant.outcomes.build_endpoints` (the schema lives in :mod:`mrdquant.io.clinical`).
+TOXICITY_DATE_COLUMNS = list(TOXICITY_DATES)
 
+#: the cohort's patient columns plus ``randomization_date`` (after ``arm``) and the
+#: toxicity dates (before ``last_followup_date``)
+_COHORT_NO_FOLLOWUP = [c for c in PATIENT_COLUMNS if c != "last_followup_date"]
+_AFTER_ARM = _COHORT_NO_FOLLOWUP.index("arm") + 1
 TRIAL_PATIENT_COLUMNS = [
-    "patient_id",
-    "hsct_date",
-    "diagnosis",
-    "arm",
+    *_COHORT_NO_FOLLOWUP[:_AFTER_ARM],
     "randomization_date",
-    "intervention",
-    "intervention_date",
-    "relapse_date",
-    "death_date",
-    "death_cause",
-    "agvhd_grade",
-    "agvhd_date",
-    "cgvhd_severity",
-    "cgvhd_date",
+    *_COHORT_NO_FOLLOWUP[_AFTER_ARM:],
     *TOXICITY_DATE_COLUMNS,
     "last_followup_date",
 ]
