@@ -35,7 +35,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from ..errors import ClinicalDataError
+from ..errors import ClinicalDataError, InputError
 from .store import read_table
 
 __all__ = [
@@ -106,8 +106,8 @@ class _Table:
             path = Path(source)
             try:
                 self.df = read_table(path)
-            except Exception as exc:
-                raise ClinicalDataError(f"{kind} file {path}: {exc}") from exc
+            except InputError as exc:  # read_table's message starts with the path
+                raise ClinicalDataError(f"{kind} file {exc}") from exc
             self.name = f"{kind} file {path}"
             self.from_file = True
         else:
