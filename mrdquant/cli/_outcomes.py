@@ -89,6 +89,8 @@ def run_outcomes(
     else:
         summary = study_summary(ep, group_col, at_years=at_years, cif_conf_type=cif_conf_type)
 
+    for row in summary.cox.loc[~summary.cox["converged"].astype(bool)].itertuples(index=False):
+        echo_err(f"mrdquant outcomes: Cox model of {row.endpoint} on {row.covariate}: {row.term} {row.note}")
     out = Path(out)
     written = [
         write_table(ep, out / "endpoints.csv"),
