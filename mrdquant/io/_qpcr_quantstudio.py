@@ -151,7 +151,9 @@ def read_quantstudio_excel(
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl: "Workbook contains no default style"
-            book = pd.ExcelFile(path, engine=engine)
+            # xlrd prints damaged-file warnings to stdout; our error message says what matters
+            kwargs = {"logfile": io.StringIO()} if engine == "xlrd" else None
+            book = pd.ExcelFile(path, engine=engine, engine_kwargs=kwargs)
             sheets = book.sheet_names
             name = next((s for s in sheets if s.strip().casefold() == "results"), None)
             if name is None:

@@ -66,8 +66,8 @@ def _cell(row: Sequence[object], i: int) -> str:
 def _cycle_limit(cycles: float | None, basis: str | None) -> tuple[float, str]:
     if cycles is None:
         return float(DEFAULT_MAX_CYCLES), (
-            f"the export does not say how many cycles were run; {DEFAULT_MAX_CYCLES}, the longest usual "
-            "protocol, assumed (pass cycles= for longer runs)"
+            f"{DEFAULT_MAX_CYCLES} assumed, the longest usual protocol: the export does not state its "
+            "cycles; pass cycles= for a longer run"
         )
     return float(cycles), basis or f"{cycles:g} cycles"
 

@@ -196,9 +196,15 @@ class _Table:
                 elif _ISO_DATE.match(value.strip()):
                     stamp = pd.Timestamp(value.strip())
                 else:
-                    raise ValueError("not in ISO 8601 layout")
+                    raise ClinicalDataError(
+                        f"{self.where(pos, column)}: cannot parse {value!r} as a date: not ISO 8601 "
+                        "(YYYY-MM-DD), and dates are never guessed; name the table's layout with "
+                        "date_format= (CLI --date-format), e.g. '%d/%m/%Y'"
+                    )
                 if stamp is not pd.NaT and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
                     raise ValueError(f"year {stamp.year} is outside {_MIN_DATE.year}-{_MAX_DATE.year}")
+            except ClinicalDataError:
+                raise
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ClinicalDataError(
                     f"{self.where(pos, column)}: cannot parse {value!r} as a date ({exc}); {expected}"

@@ -43,7 +43,7 @@ def _plate_with_ct(data_samples, tmp_path, well: str, ct_text: str, omit: str = 
 def test_reader_refuses_impossible_ct(data_samples, tmp_path, ct_text):
     path = _plate_with_ct(data_samples, tmp_path, "D1", ct_text)
     with pytest.raises(QPCRError, match=rf"plate.txt: .* well D1: Ct '{ct_text}' is outside the run's "
-                                        r"cycle range 0 < Ct <= 50 \(the export does not say"):
+                                        r"cycle range 0 < Ct <= 50 \(50 assumed, the longest usual protocol: the export does not state"):
         read_qpcr(path)
 
 
