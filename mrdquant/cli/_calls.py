@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: file names written into ``--out`` (suffix from ``--format``)
 OUTPUT_STEMS = ("patients", "samples", "profile")
 
@@ -153,5 +155,4 @@ def register(app: typer.Typer) -> None:
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

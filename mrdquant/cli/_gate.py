@@ -7,6 +7,8 @@ from typing import List
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 
 def gate_files(strategy_path: Path, files: list, out_dir: Path, *, fmt: str = "csv", progress: bool = True,
                scheduler: str | None = None):
@@ -91,12 +93,11 @@ def register(app: typer.Typer) -> None:
 
         counts.csv (or .parquet) has the columns sample_id, gate_path, gate, parent,
         count, percent_parent, percent_root. Files that fail are reported on stderr and
-        in errors.csv; the others finish, and the exit code is then 2.
+        in errors.csv; the others finish, and the exit code is then 1.
         """
         counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
         typer.echo(f"gated {n_ok} file(s) -> {Path(out) / f'counts.{fmt}'}", err=True)
         for row in errors.itertuples(index=False):
             typer.echo(f"mrdquant: error: {row.path}: {row.error}", err=True)
-        if len(errors):
-            raise typer.Exit(code=2)
+        exit_if_failed(len(errors))

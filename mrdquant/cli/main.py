@@ -1,9 +1,11 @@
 """The ``mrdquant`` command line.
 
 One subcommand per stage of the data flow; each lives in its own module of this package
-and adds itself through a ``register(app)`` function. Errors a user can fix
-(:class:`~mrdquant.errors.MrdquantError`) print one line on stderr and exit with code 2;
-anything else is a bug and shows its traceback (exit 1).
+and adds itself through a ``register(app)`` function. Exit codes are those of
+:mod:`mrdquant.cli.exit_codes` for every command: errors a user can fix
+(:class:`~mrdquant.errors.MrdquantError`, and an ``OSError`` from a path that cannot be
+read or written) print one line on stderr and exit with code 2; a batch with failed inputs
+exits 1; anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ import typer
 
 from .._version import __version__
 from ..errors import MrdquantError
+from .exit_codes import OK, SOME_INPUTS_FAILED, USAGE_OR_PATH_ERROR, exit_if_failed, os_error_message
+
+__all__ = ["app", "main", "run", "OK", "SOME_INPUTS_FAILED", "USAGE_OR_PATH_ERROR", "exit_if_failed"]
 
 #: modules of :mod:`mrdquant.cli` that each define ``register(app)``
 SUBCOMMAND_MODULES = (
@@ -63,7 +68,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         rv = app(args=argv, prog_name="mrdquant", standalone_mode=False)
     except MrdquantError as exc:
         typer.echo(f"mrdquant: error: {exc}", err=True)
-        return 2
+        return USAGE_OR_PATH_ERROR
+    except OSError as exc:  # an unreadable input or unwritable output path
+        typer.echo(f"mrdquant: error: {os_error_message(exc)}", err=True)
+        return USAGE_OR_PATH_ERROR
     except typer.Exit as exc:
         return exc.exit_code
     except SystemExit as exc:  # click usage errors
@@ -74,7 +82,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return rv if isinstance(rv, int) else 0
+    return rv if isinstance(rv, int) else OK
 
 
 def run() -> None:
