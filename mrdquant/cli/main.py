@@ -61,11 +61,44 @@ for _name in SUBCOMMAND_MODULES:
     importlib.import_module(f"{__package__}._{_name}").register(app)
 
 
+def _flags_without_type(command) -> None:
+    """Show flags as flags in ``--help``: no ``<bool>`` type column, here and in subcommands.
+
+    Typer prints a type for every parameter; a flag takes no value, so its type is
+    noise. Applied to the built command tree, so commands added later get it too.
+    """
+    for param in command.params:
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+    get_help_option = command.get_help_option
+
+    def _help_option(ctx):
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = _help_option
+    for sub in getattr(command, "commands", {}).values():
+        _flags_without_type(sub)
+
+
+_COMMAND = None
+
+
+def _command():
+    global _COMMAND
+    if _COMMAND is None:
+        _COMMAND = typer.main.get_command(app)
+        _flags_without_type(_COMMAND)
+    return _COMMAND
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     """Run the CLI in-process and return its exit code (used by tests)."""
     try:
         # with standalone_mode=False click returns the code of a typer.Exit instead of raising
-        rv = app(args=argv, prog_name="mrdquant", standalone_mode=False)
+        rv = _command().main(args=argv, prog_name="mrdquant", standalone_mode=False)
     except MrdquantError as exc:
         typer.echo(f"mrdquant: error: {exc}", err=True)
         return USAGE_OR_PATH_ERROR
