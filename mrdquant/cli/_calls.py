@@ -75,7 +75,11 @@ def run_calls(
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
     pts = read_patients(patients, date_format=date_format)
+    if pre_hsct not in ("raise", "drop"):
+        raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
     smp = read_samples(samples, pts, pre_hsct=pre_hsct, date_format=date_format)
+    if pre_hsct == "drop":
+        echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
     ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 

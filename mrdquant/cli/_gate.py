@@ -95,9 +95,11 @@ def register(app: typer.Typer) -> None:
         count, percent_parent, percent_root. Files that fail are reported on stderr and
         in errors.csv; the others finish, and the exit code is then 1.
         """
+        from ..errors import located
+
         counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
         typer.echo(f"gated {n_ok} file(s) -> {Path(out) / f'counts.{fmt}'}", err=True)
         for row in errors.itertuples(index=False):
-            typer.echo(f"mrdquant: error: {row.path}: {row.error}", err=True)
+            typer.echo(f"mrdquant: error: {located(row.path, row.error)}", err=True)
         exit_if_failed(len(errors))

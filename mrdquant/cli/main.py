@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Optional
 
 import typer
@@ -95,27 +96,48 @@ def _command():
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    """Run the CLI in-process and return its exit code (used by tests)."""
+    """Run the CLI in-process and return its exit code (used by tests).
+
+    Warnings raised while a command runs are collected and printed once each, as
+    ``mrdquant: warning: <message>`` lines, when it ends normally or with failed inputs;
+    when it stops with an error only the error line is printed (library warnings that
+    led up to it, e.g. from pandas, would only bury it).
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        code, error = _invoke(argv)
+    if error is None:
+        seen = set()
+        for w in caught:
+            text = " ".join(str(w.message).split())
+            if text not in seen:
+                seen.add(text)
+                typer.echo(f"mrdquant: warning: {text}", err=True)
+    else:
+        typer.echo(f"mrdquant: error: {error}", err=True)
+    return code
+
+
+def _invoke(argv: Optional[list[str]]) -> tuple[int, Optional[str]]:
+    """(exit code, one-line error message or None)."""
     try:
         # with standalone_mode=False click returns the code of a typer.Exit instead of raising
         rv = _command().main(args=argv, prog_name="mrdquant", standalone_mode=False)
     except MrdquantError as exc:
-        typer.echo(f"mrdquant: error: {exc}", err=True)
-        return USAGE_OR_PATH_ERROR
+        return USAGE_OR_PATH_ERROR, " ".join(str(exc).split("\n"))
     except OSError as exc:  # an unreadable input or unwritable output path
-        typer.echo(f"mrdquant: error: {os_error_message(exc)}", err=True)
-        return USAGE_OR_PATH_ERROR
+        return USAGE_OR_PATH_ERROR, os_error_message(exc)
     except typer.Exit as exc:
-        return exc.exit_code
+        return exc.exit_code, None
     except SystemExit as exc:  # click usage errors
-        return int(exc.code or 0)
+        return int(exc.code or 0), None
     except Exception as exc:
         # click's usage errors (typer may vendor click, so match by behaviour, not class)
         if callable(getattr(exc, "show", None)) and isinstance(getattr(exc, "exit_code", None), int):
             exc.show()
-            return exc.exit_code
+            return exc.exit_code, None
         raise
-    return rv if isinstance(rv, int) else OK
+    return (rv if isinstance(rv, int) else OK), None
 
 
 def run() -> None:
