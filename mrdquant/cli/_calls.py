@@ -60,7 +60,17 @@ def run_calls(
     echo=print,
     echo_err=print,
 ) -> dict:
-    """Classify, write the tables (and plots); return ``{"written": [...], "failed": [...]}``."""
+    """Classify, write the tables (and plots).
+
+    The one code path from tables to calls: ``mrdquant calls`` and ``mrdquant demo`` both
+    run it, so their ``samples`` tables are the same (e.g. ``days_from_hsct`` filled).
+
+    Returns
+    -------
+    dict
+        ``written`` (paths), ``failed`` (patients whose plot failed), ``timelines`` (one
+        row per patient) and ``samples`` (one row per sample) as written.
+    """
     import pandas as pd
 
     from ..calls.rules import timeline_rules
@@ -115,7 +125,7 @@ def run_calls(
     echo("status: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("negative", "MRDsin+", "MRDco+", "not evaluable")))
     for path in written:
         echo(f"wrote {path}")
-    return {"written": written, "failed": failed}
+    return {"written": written, "failed": failed, "timelines": timeline, "samples": called}
 
 
 def _value_text(value) -> str:
