@@ -58,7 +58,7 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
     for row in mrd.itertuples():
         echo(
             f"  {row.sample_id}: {row.laip_events} LAIP / {row.denominator_events} nucleated singlets "
-            f"= {row.mrd_pct:.4f} % ({row.status}); simulated leukemic events {row.true_leukemic_events}"
+            f"= {row.mrd_pct:.4f} % ({row.status_detail}); simulated leukemic events {row.true_leukemic_events}"
         )
 
     # 2. WT1 qPCR: each run quantified on its own; the run without standards uses the

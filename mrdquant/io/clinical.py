@@ -77,6 +77,8 @@ _RESULT_ALIASES = {
     "neg": "negative",
     "-": "negative",
     "not detected": "negative",
+    "negative (detected below threshold)": "negative",  # status_detail of mrdquant's MFC tables
+    "positive, not quantifiable": "positive",
     "not evaluable": "not evaluable",
     "not_evaluable": "not evaluable",
     "not-evaluable": "not evaluable",
