@@ -59,14 +59,29 @@ def _write(batch, out_dir: Path, fmt: str):
     return counts, errors
 
 
+def require_distributed(option: str):
+    """The ``dask.distributed`` module, or a ConfigError saying which extra to install.
+
+    Dask is an optional extra (``mrdquant[distributed]``): only ``--scheduler`` /
+    ``--workers`` need it, so a plain install stays light.
+    """
+    from ..errors import ConfigError
+
+    try:
+        import dask.distributed as distributed
+    except ImportError as exc:
+        raise ConfigError(
+            f"{option} needs dask.distributed, an optional extra: pip install 'mrdquant[distributed]' "
+            f"({exc})"
+        ) from exc
+    return distributed
+
+
 def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str, *, timeout: float = 10.0):
     """Gate on a dask.distributed cluster; a scheduler that cannot be reached is a ConfigError."""
     from ..errors import ConfigError
 
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-        raise ConfigError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from exc
+    Client = require_distributed("--scheduler").Client
     try:
         client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as exc:
