@@ -22,8 +22,6 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
     import pandas as pd
 
     from .._resources import data_samples_dir
-    from ..calls.sample import call_samples
-    from ..calls.timeline import classify_timeline
     from ..cytometry.gating import GatingStrategy
     from ..cytometry.laip import quantify_mrd_table
     from ..io.qpcr import read_qpcr
@@ -31,8 +29,8 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
     from ..outcomes.endpoints import build_endpoints
     from ..outcomes.summary import study_summary, trial_summary
     from ..pcr.quantify import fit_curves, quantify_wt1
-    from ..profiles import load_profile
     from ..simulate._flow_gatingml import DENOMINATOR_GATE, LAIP_GATE
+    from ._calls import run_calls
 
     data = data_samples_dir()
     out = Path(out)
@@ -60,7 +58,7 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
     for row in mrd.itertuples():
         echo(
             f"  {row.sample_id}: {row.laip_events} LAIP / {row.denominator_events} nucleated singlets "
-            f"= {row.mrd_pct:.4f} % ({row.status}); simulated leukemic events {row.true_leukemic_events}"
+            f"= {row.mrd_pct:.4f} % ({row.status_detail}); simulated leukemic events {row.true_leukemic_events}"
         )
 
     # 2. WT1 qPCR: each run quantified on its own; the run without standards uses the
@@ -95,21 +93,18 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
         )
 
     # 3. MRD timelines
+    #    through the same function as `mrdquant calls` (same tables, same columns)
     patients = pd.read_csv(data / "cohort" / "patients.csv")
-    samples = pd.read_csv(data / "cohort" / "samples.csv")
-    timelines = classify_timeline(patients, samples, profile="puih_2020")
-    sample_calls = call_samples(samples, profile="puih_2020")
+    called = run_calls(data / "cohort" / "patients.csv", data / "cohort" / "samples.csv", out / "calls",
+                       profile="puih_2020", echo=lambda *_: None, echo_err=echo)
+    timelines = called["timelines"]
     expected = pd.read_csv(data / "cohort" / "truth.csv")
     agree = (
         timelines.set_index("patient_id")["status"]
         .eq(expected.set_index("patient_id")["status"])
         .sum()
     )
-    written["calls"] = [
-        write_table(timelines, out / "calls" / "patients.csv"),
-        write_table(sample_calls, out / "calls" / "samples.csv"),
-        write_table(load_profile("puih_2020").table(), out / "calls" / "profile.csv"),
-    ]
+    written["calls"] = list(called["written"])
     status = timelines["status"].value_counts().to_dict()
     echo(
         f"calls: {len(timelines)} patients: "

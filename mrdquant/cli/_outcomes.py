@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: tables written into ``--out`` (CSV)
 OUTPUT_TABLES = ("endpoints", "estimates", "tests", "cox_univariate", "cohort_table", "cohort_table_wide")
 
@@ -201,5 +203,4 @@ def register(app: typer.Typer) -> None:
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

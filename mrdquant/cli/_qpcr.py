@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``qpcr`` command to ``app``."""
@@ -24,7 +26,7 @@ def register(app: typer.Typer) -> None:
         """Read qPCR exports, fit standard curves, quantify WT1/ABL1 and call each sample.
 
         A file that cannot be read is reported (stderr and errors.csv) and the others are
-        still processed; the exit code is then 2.
+        still processed; the exit code is then 1.
         """
         import pandas as pd
 
@@ -62,5 +64,4 @@ def register(app: typer.Typer) -> None:
             f"{len(tables)} of {len(exports)} exports read, {len(wells)} wells, {len(results)} samples: "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         )
-        if errors:
-            raise typer.Exit(code=2)
+        exit_if_failed(errors)
