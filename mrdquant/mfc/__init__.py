@@ -16,6 +16,8 @@ _LAZY = {
     "list_panels": ".panels",
     "normalize_marker": ".panels",
     "resolve_channels": ".markers",
+    "prepare": ".preparation",
+    "PreparedSample": ".preparation",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)
