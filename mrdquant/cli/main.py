@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = (
     "demo",
     "fcs",
     "gate",
+    "flow",
     "simulate",
     "qpcr",
     "calls",
