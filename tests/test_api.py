@@ -24,11 +24,12 @@ ALLOWED = {
     "io": set(),
     "cytometry": {"io"},
     "pcr": {"io"},
-    "calls": {"io", "cytometry", "pcr"},
-    "outcomes": {"io", "cytometry", "pcr", "calls"},
-    "report": {"io", "cytometry", "pcr", "calls", "outcomes"},
-    "simulate": {"io", "cytometry", "pcr", "calls"},
-    "cli": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "simulate"},
+    "mfc": {"io", "cytometry"},
+    "calls": {"io", "cytometry", "mfc", "pcr"},
+    "outcomes": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "report": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes"},
+    "simulate": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "cli": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "simulate"},
 }
 
 

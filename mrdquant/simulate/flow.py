@@ -46,7 +46,8 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..cytometry.panels import Panel, get_panel
+from ..mfc.panels import Panel
+from ..mfc.panels import load_panel as get_panel
 from ..errors import InputError
 from ..io.fcs import FlowSample, write_fcs
 from ..io.store import write_table
