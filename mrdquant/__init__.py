@@ -58,6 +58,7 @@ _LAZY = {
     "load_panel": ".mfc.panels",
     "list_panels": ".mfc.panels",
     "Panel": ".mfc.panels",
+    "quantify_mfc": ".mfc.quantify",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",

@@ -16,6 +16,17 @@ _LAZY = {
     "list_panels": ".panels",
     "normalize_marker": ".panels",
     "resolve_channels": ".markers",
+    "prepare": ".preparation",
+    "PreparedSample": ".preparation",
+    "quantify_mfc": ".quantify",
+    "combine_tubes": ".quantify",
+    "results_table": ".quantify",
+    "RESULT_COLUMNS": ".quantify",
+    "derive_laip": ".patient_laip",
+    "read_laip": ".patient_laip",
+    "write_laip": ".patient_laip",
+    "apply_laip": ".patient_laip",
+    "PatientLaip": ".patient_laip",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)
