@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = (
     "demo",
     "fcs",
     "gate",
+    "flow",
     "simulate",
     "qpcr",
     "calls",

@@ -97,8 +97,17 @@ class PreparedSample:
         return self.values[:, self.markers.index(marker)]
 
     def to_gatingml(self, path: "str | os.PathLike") -> Path:
-        """Write the placed gates as Gating-ML 2.0 (markers as ``$PnN`` of this file)."""
-        return self.strategy.to_gatingml(path)
+        """Write the placed gates as Gating-ML 2.0.
+
+        Dimensions name this file's ``$PnN``; the marker each channel carries is kept in
+        the file's top-level ``custom_info`` so ``mrdquant gate`` can refuse a file whose
+        ``$PnS`` disagree. Reading it back and gating this file gives the same counts.
+        """
+        from ..io.gatingml import write_gatingml
+
+        doc = self.strategy.to_document()
+        doc.markers = {ch: m for m, ch in self.channels.items()}
+        return write_gatingml(doc, path)
 
 
 def _as_sample(sample) -> FlowSample:
