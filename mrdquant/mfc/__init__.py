@@ -27,6 +27,7 @@ _LAZY = {
     "write_laip": ".patient_laip",
     "apply_laip": ".patient_laip",
     "PatientLaip": ".patient_laip",
+    "plot_gating": ".plots",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)
