@@ -22,6 +22,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",
@@ -92,3 +93,8 @@ class StatisticalWarning(MrdquantWarning):
 
 class QcWarning(MrdquantWarning):
     """A quality-control rule flagged a result that is still reported."""
+
+
+class ReferenceFileError(InputError):
+    """A normal-marrow reference file is unreadable, of an unknown version, tampered with,
+    or does not belong to the panel of the sample it is applied to."""
