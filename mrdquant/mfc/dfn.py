@@ -38,6 +38,7 @@ POPULATION_COLUMNS = [
     "pct_of_denominator",
     "nearest_component",
     "nearest_component_weight",
+    "distance",
     "distance_sd",
     "separating_markers",
 ]
@@ -75,7 +76,12 @@ class DfnResult:
     novel_events : int, events
         Novel denominator events before grouping (scattered ones included).
     populations : DataFrame
-        One row per DfN population, columns :data:`POPULATION_COLUMNS` then
+        One row per DfN population, columns :data:`POPULATION_COLUMNS` (``population`` id,
+        ``events``, ``pct_of_denominator`` (%), ``nearest_component`` (the normal mixture
+        component whose mean is nearest to the population's median, transformed units),
+        its ``nearest_component_weight`` (share of normal events), ``distance``
+        (transformed units) and ``distance_sd`` (Mahalanobis, that component's SDs),
+        ``separating_markers`` (the three largest shifts, e.g. ``"CD38 -6.1 SD"``)) then
         ``median_<feature>`` (transformed units) and ``shift_sd_<feature>`` (signed
         distance of that median from the nearest normal mixture component, in that
         component's SDs) for every feature.
@@ -185,10 +191,11 @@ def _population_table(x: np.ndarray, labels: np.ndarray, reference: NormalRefere
     for lab in range(int(labels.max()) + 1 if labels.size else 0):
         sel = labels == lab
         med = np.median(x[sel], axis=0)
+        # nearest normal population = nearest component mean in transformed units (the
+        # units of the plots); a Mahalanobis choice would favour broad tail components
         diff = med[None, :] - mix.means
-        y = np.einsum("kj,kjl->kl", diff, mix.precisions_cholesky)
-        d2 = (y * y).sum(axis=1)
-        k = int(np.argmin(d2))
+        k = int(np.argmin((diff * diff).sum(axis=1)))
+        y = diff[k] @ mix.precisions_cholesky[k]
         sd = np.sqrt(np.diagonal(mix.covariances[k]))
         shift = (med - mix.means[k]) / sd
         order = np.argsort(-np.abs(shift))[:3]
@@ -198,7 +205,8 @@ def _population_table(x: np.ndarray, labels: np.ndarray, reference: NormalRefere
             "pct_of_denominator": 100.0 * sel.sum() / denominator if denominator else np.nan,
             "nearest_component": k,
             "nearest_component_weight": float(mix.weights[k]),
-            "distance_sd": float(np.sqrt(d2[k])),
+            "distance": float(np.sqrt((diff[k] ** 2).sum())),
+            "distance_sd": float(np.sqrt(y @ y)),
             "separating_markers": ", ".join(f"{feats[j]} {shift[j]:+.1f} SD" for j in order),
         }
         row.update({f"median_{f}": float(med[j]) for j, f in enumerate(feats)})
