@@ -26,6 +26,7 @@ SUBCOMMAND_MODULES = (
     "qpcr",
     "calls",
     "outcomes",
+    "reference",
 )
 
 app = typer.Typer(
