@@ -31,6 +31,7 @@ from .errors import (
     MrdquantWarning,
     QcWarning,
     QPCRError,
+    ReferenceFileError,
     StatisticalWarning,
     ThresholdWarning,
 )
@@ -54,6 +55,10 @@ _LAZY = {
     "quantify_mrd": ".cytometry.laip",
     "quantify_mrd_table": ".cytometry.laip",
     "MfcResult": ".cytometry.laip",
+    # mfc: different-from-normal MRD
+    "NormalReference": ".mfc.reference",
+    "quantify_dfn": ".mfc.dfn",
+    "DfnResult": ".mfc.dfn",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
@@ -72,6 +77,7 @@ _LAZY = {
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
+    "mfc": ".mfc",
     "pcr": ".pcr",
     "calls": ".calls",
     "outcomes": ".outcomes",
@@ -94,6 +100,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",
