@@ -31,6 +31,7 @@ from .errors import (
     MrdquantWarning,
     QcWarning,
     QPCRError,
+    ReferenceFileError,
     StatisticalWarning,
     ThresholdWarning,
 )
@@ -59,6 +60,10 @@ _LAZY = {
     "list_panels": ".mfc.panels",
     "Panel": ".mfc.panels",
     "quantify_mfc": ".mfc.quantify",
+    # mfc: different-from-normal MRD
+    "NormalReference": ".mfc.reference",
+    "quantify_dfn": ".mfc.dfn",
+    "DfnResult": ".mfc.dfn",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
@@ -100,6 +105,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",

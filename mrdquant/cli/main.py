@@ -33,6 +33,7 @@ SUBCOMMAND_MODULES = (
     "qpcr",
     "calls",
     "outcomes",
+    "reference",
 )
 
 app = typer.Typer(
