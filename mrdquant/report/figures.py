@@ -81,8 +81,8 @@ def group_colors(groups: Iterable, fixed: Mapping[str, str] | None = None) -> di
     return out
 
 
-def save_figure(fig, path: "str | os.PathLike") -> Path:
-    """Write ``fig`` atomically; PNG at :data:`PNG_DPI` dpi, SVG and PDF as vectors.
+def save_figure(fig, path: "str | os.PathLike", *, dpi: int = PNG_DPI) -> Path:
+    """Write ``fig`` atomically; PNG at ``dpi`` (default :data:`PNG_DPI`), SVG and PDF as vectors.
 
     Raises
     ------
@@ -94,7 +94,7 @@ def save_figure(fig, path: "str | os.PathLike") -> Path:
     if suffix not in FIGURE_FORMATS:
         raise InputError(f"{target}: cannot write a figure with suffix {suffix!r}; expected {list(FIGURE_FORMATS)}")
     with atomic_path(target) as tmp:
-        fig.savefig(tmp, format=suffix[1:], dpi=PNG_DPI, metadata=_metadata(suffix))
+        fig.savefig(tmp, format=suffix[1:], dpi=dpi, metadata=_metadata(suffix))
     return target
 
 

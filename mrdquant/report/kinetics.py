@@ -217,9 +217,11 @@ def _plot(patient_id, pts, called, rules: TimelineRules, prof: Profile, ev, stat
     if status is None and tl_row is not None:
         status = tl_row.get("status")
 
-    fig = Figure(figsize=(9, 5.6), layout="constrained")
+    # fixed margins (no layout engine: it costs more than drawing); legend right of the axes
+    fig = Figure(figsize=(10, 5.6))
     FigureCanvasAgg(fig)
-    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.8])
+    grid = fig.add_gridspec(2, 1, height_ratios=[4.2, 0.8], left=0.075, right=0.62, top=0.88, bottom=0.1,
+                            hspace=0.28)
     ax = fig.add_subplot(grid[0])
     strip = fig.add_subplot(grid[1], sharex=ax)
     axes = {"mfc": ax, "wt1": ax.twinx()}
@@ -361,8 +363,8 @@ def _plot(patient_id, pts, called, rules: TimelineRules, prof: Profile, ev, stat
     for m in thresholds:
         name = "MFC" if m == "mfc" else "WT1"
         legend.append((Line2D([], [], color=_COLORS[m], linestyle="--"), f"{name} positivity threshold"))
-    fig.legend([h for h, _ in legend], [t for _, t in legend], loc="outside right upper", fontsize=7.5,
-               frameon=False)
+    fig.legend([h for h, _ in legend], [t for _, t in legend], loc="upper left", bbox_to_anchor=(0.69, 0.9),
+               fontsize=7.5, frameon=False)
     if path is not None:
         from .figures import save_figure
 
