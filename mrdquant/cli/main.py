@@ -26,6 +26,7 @@ SUBCOMMAND_MODULES = (
     "qpcr",
     "calls",
     "outcomes",
+    "report",
 )
 
 app = typer.Typer(

@@ -369,7 +369,9 @@ def _cell_class(v) -> str:
     text = str(v)
     if text in _CALL_CLASSES:
         return _CALL_CLASSES[text]
-    return "num" if _NUMERIC.match(text) else ""
+    if _NUMERIC.match(text):
+        return "num"
+    return "text" if len(text) > 28 else ""
 
 
 def _safe_human(df, kind, problems):
