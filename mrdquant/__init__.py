@@ -79,6 +79,7 @@ _LAZY = {
     "Profile": ".profiles",
     # report
     "plot_kinetics": ".report.kinetics",
+    "write_reports": ".report.html",
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",

@@ -2,8 +2,10 @@
 
 FCS files -> LAIP gating -> MFC MRD %; WT1/ABL1 plates -> standard curves -> WT1 calls;
 cohort samples -> patient MRD timelines; timelines + clinical events -> relapse, NRM,
-DFS and OS by MRD group; a simulated two-arm DLI trial -> 1-year outcomes by arm. Results are written (atomically) into a folder under the
-current directory, and each stage's headline is compared with the simulator's truth.
+DFS and OS by MRD group; a simulated two-arm DLI trial -> 1-year outcomes by arm; the HTML
+study report and one report per patient. Results are written (atomically) into a folder
+under the current directory, and each stage's headline is compared with the simulator's
+truth.
 """
 
 from __future__ import annotations
@@ -138,6 +140,15 @@ def run_demo(out: Path, *, echo=typer.echo) -> dict[str, list[Path]]:
     echo(f"trial: {len(trial_endpoints)} randomized patients, 1-year outcomes by arm")
     for line in trial.text().splitlines()[:3]:
         echo(f"  {line}")
+    # 6. the HTML reports (study + one per patient), figures and the Excel workbook
+    from ..report.html import write_reports
+
+    reports = write_reports(out)
+    written["report"] = reports
+    pages = [p for p in reports if p.suffix == ".html"]
+    echo(f"report: study report {pages[0].resolve()}")
+    echo(f"report: {len(pages) - 1} patient reports in {(pages[0].parent / 'patients').resolve()}, "
+         f"e.g. {pages[1].resolve() if len(pages) > 1 else '(none)'}")
     return written
 
 

@@ -34,6 +34,7 @@ SUBCOMMAND_MODULES = (
     "calls",
     "outcomes",
     "reference",
+    "report",
 )
 
 app = typer.Typer(

@@ -13,10 +13,18 @@ from mrdquant.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "results"
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
+def demo_out(demo_run):
+    return demo_run[0]
+
+
+def test_demo_prints_the_report_paths(demo_run):
+    out, printed = demo_run
+    study = (out / "report" / "study.html").resolve()
+    assert f"report: study report {study}" in printed
+    patients = sorted((out / "report" / "patients").glob("*.html"))
+    calls = pd.read_csv(out / "calls" / "patients.csv")
+    assert [p.stem for p in patients] == sorted(calls["patient_id"])
+    assert str(patients[0].resolve()) in printed
 
 
 def test_demo_flow_matches_simulated_truth(demo_out, data_samples):
