@@ -20,6 +20,7 @@ from ..errors import MrdquantError
 #: modules of :mod:`mrdquant.cli` that each define ``register(app)``
 SUBCOMMAND_MODULES = (
     "demo",
+    "run",
     "fcs",
     "gate",
     "simulate",
