@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
 
         counts.csv (or .parquet) has the columns sample_id, gate_path, gate, parent,
         count, percent_parent, percent_root. Files that fail are reported on stderr and
-        in errors.csv; the others finish, and the exit code is then 2.
+        in errors.csv; the others finish, and the exit code is then 1.
         """
         counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
@@ -99,4 +99,4 @@ def register(app: typer.Typer) -> None:
         for row in errors.itertuples(index=False):
             typer.echo(f"mrdquant: error: {row.path}: {row.error}", err=True)
         if len(errors):
-            raise typer.Exit(code=2)
+            raise typer.Exit(code=1)

@@ -195,4 +195,4 @@ def register(app: typer.Typer) -> None:
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
         if result["failed"]:
-            raise typer.Exit(code=2)
+            raise typer.Exit(code=1)

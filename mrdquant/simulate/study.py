@@ -41,7 +41,10 @@ import pandas as pd
 
 from ..io.store import write_table, write_text
 
-__all__ = ["write_study", "STUDY_TOML_TEMPLATE"]
+__all__ = ["write_study", "write_data_samples", "STUDY_TOML_TEMPLATE", "DATA_SAMPLE_STUDY"]
+
+#: the bundled example study (``data_samples/study``): small enough to ship, every stage exercised
+DATA_SAMPLE_STUDY = dict(n_patients=2, n_events=2_000, seed=3, name="bundled example study", event_truth=False)
 
 #: expected share of nucleated singlets (the B-ALL LAIP denominator) among all events
 _DENOMINATOR_SHARE = 0.92
@@ -120,6 +123,7 @@ def write_study(
     n_events: int = 250_000,
     seed: int = 0,
     name: str | None = None,
+    event_truth: bool = True,
 ) -> list[Path]:
     """Write a simulated study folder with its truth (layout in the module docstring).
 
@@ -138,6 +142,9 @@ def write_study(
         Seeds the cohort, every tube and every plate: same arguments, same files.
     name : str, optional
         Study name (default: the folder name).
+    event_truth : bool, default True
+        Keep each tube's per-event truth (``<stem>.truth.parquet``); ``truth/flow.csv``
+        is written either way.
 
     Returns
     -------
@@ -172,7 +179,11 @@ def write_study(
         fcs, truth_file = write_bone_marrow_fcs(root / "flow" / fname, "B-ALL", n, mrd_fraction=frac,
                                                 seed=seed * 100_000 + k)
         truth = pd.read_parquet(truth_file)
-        written += [fcs, truth_file]
+        written.append(fcs)
+        if event_truth:
+            written.append(truth_file)
+        else:
+            truth_file.unlink()
         fcs_link[s.sample_id] = fname
         flow_rows.append({
             "file": fname, "sample_id": s.sample_id, "patient_id": s.patient_id, "planted_call": s.mfc,
@@ -229,3 +240,8 @@ def write_study(
                                       min_abl1=_MIN_ABL1)
     written.append(write_text(toml, root / "study.toml"))
     return written
+
+
+def write_data_samples(outdir: "str | os.PathLike") -> list[Path]:
+    """Write the bundled example study (:data:`DATA_SAMPLE_STUDY`) into ``outdir``."""
+    return write_study(outdir, **DATA_SAMPLE_STUDY)

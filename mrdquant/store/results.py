@@ -297,4 +297,11 @@ class ResultsStore:
 
 def open_store(store: "str | os.PathLike") -> ResultsStore:
     """Open (creating if needed) the store at a path (SQLite) or URL (e.g. PostgreSQL)."""
-    return ResultsStore(store_url(store))
+    text = os.fspath(store)
+    if "://" not in text:
+        folder = Path(text).resolve().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"store {text}: cannot create the folder {folder} ({exc.strerror})") from exc
+    return ResultsStore(store_url(text))

@@ -63,7 +63,7 @@ def test_gate_command_bad_file_reported_rest_finish(files, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(_app(), ["gate", str(xml), str(paths[0]), str(bad), str(paths[1]),
                                       "--out", str(out), "--format", "parquet", "--no-progress"])
-    assert res.exit_code == 2
+    assert res.exit_code == 1  # some inputs failed, the rest finished
     assert "bad.fcs" in res.output
     counts = pd.read_parquet(out / "counts.parquet")
     assert sorted(counts.sample_id.unique()) == ["tube0.fcs", "tube1.fcs"]
