@@ -59,6 +59,7 @@ _LAZY = {
     "StandardCurve": ".pcr.calibration",
     "stored_curve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
+    "read_stored_curves": ".pcr.calibration",
     # calls
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
@@ -69,6 +70,11 @@ _LAZY = {
     "Profile": ".profiles",
     # report
     "plot_kinetics": ".report.kinetics",
+    # study runner and results store
+    "load_study": ".study.config",
+    "run_study": ".study.runner",
+    "open_store": ".store.results",
+    "ResultsStore": ".store.results",
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
@@ -77,6 +83,8 @@ _LAZY = {
     "outcomes": ".outcomes",
     "report": ".report",
     "simulate": ".simulate",
+    "study": ".study",
+    "store": ".store",
 }
 
 __getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)

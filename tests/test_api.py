@@ -28,7 +28,9 @@ ALLOWED = {
     "outcomes": {"io", "cytometry", "pcr", "calls"},
     "report": {"io", "cytometry", "pcr", "calls", "outcomes"},
     "simulate": {"io", "cytometry", "pcr", "calls"},
-    "cli": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "simulate"},
+    "store": {"io", "cytometry", "pcr", "calls"},
+    "study": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "store"},
+    "cli": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "simulate", "store", "study"},
 }
 
 
@@ -105,7 +107,7 @@ def test_import_direction_checker_sees_a_violation(tmp_path):
         fake.unlink()
 
 
-@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.io", "mrdquant.cytometry", "mrdquant.pcr", "mrdquant.calls", "mrdquant.outcomes", "mrdquant.report", "mrdquant.simulate"])
+@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.io", "mrdquant.cytometry", "mrdquant.pcr", "mrdquant.calls", "mrdquant.outcomes", "mrdquant.report", "mrdquant.simulate", "mrdquant.store", "mrdquant.study"])
 def test_every_public_name_resolves(module):
     import importlib
 
