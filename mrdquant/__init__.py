@@ -54,6 +54,10 @@ _LAZY = {
     "quantify_mrd": ".cytometry.laip",
     "quantify_mrd_table": ".cytometry.laip",
     "MfcResult": ".cytometry.laip",
+    # flow MRD (mfc)
+    "load_panel": ".mfc.panels",
+    "list_panels": ".mfc.panels",
+    "Panel": ".mfc.panels",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
@@ -78,6 +82,7 @@ _LAZY = {
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
+    "mfc": ".mfc",
     "pcr": ".pcr",
     "calls": ".calls",
     "outcomes": ".outcomes",

@@ -24,13 +24,14 @@ ALLOWED = {
     "io": set(),
     "cytometry": {"io"},
     "pcr": {"io"},
-    "calls": {"io", "cytometry", "pcr"},
-    "outcomes": {"io", "cytometry", "pcr", "calls"},
-    "report": {"io", "cytometry", "pcr", "calls", "outcomes"},
-    "simulate": {"io", "cytometry", "pcr", "calls"},
-    "store": {"io", "cytometry", "pcr", "calls"},
-    "study": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "store"},
-    "cli": {"io", "cytometry", "pcr", "calls", "outcomes", "report", "simulate", "store", "study"},
+    "mfc": {"io", "cytometry"},
+    "calls": {"io", "cytometry", "mfc", "pcr"},
+    "outcomes": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "report": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes"},
+    "simulate": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "store": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "study": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "store"},
+    "cli": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "simulate", "store", "study"},
 }
 
 

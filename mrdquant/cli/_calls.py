@@ -54,6 +54,7 @@ def run_calls(
     events: Path | None = None,
     overrides: dict | None = None,
     pre_hsct: str = "raise",
+    date_format: str | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
@@ -71,9 +72,9 @@ def run_calls(
         raise ConfigError(f"--format {fmt!r}: expected 'csv' or 'parquet'")
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
-    pts = read_patients(patients)
-    smp = read_samples(samples, pts, pre_hsct=pre_hsct)
-    ev = read_events(events, pts) if events is not None else None
+    pts = read_patients(patients, date_format=date_format)
+    smp = read_samples(samples, pts, pre_hsct=pre_hsct, date_format=date_format)
+    ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 
     others = prof.table()
@@ -133,6 +134,9 @@ def register(app: typer.Typer) -> None:
             None, "--set", help="Override a timeline parameter, e.g. --set confirmation_window_days=7."
         ),
         pre_hsct: str = typer.Option("raise", "--pre-hsct", help="Samples before HSCT: raise or drop."),
+        date_format: Optional[str] = typer.Option(
+            None, "--date-format", help="Layout of the tables' dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
+        ),
     ) -> None:
         """Call each sample and classify each patient's MRD timeline (negative / MRDsin+ / MRDco+).
 
@@ -150,6 +154,7 @@ def register(app: typer.Typer) -> None:
             events=events,
             overrides=parse_overrides(set_ or []),
             pre_hsct=pre_hsct,
+            date_format=date_format,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )

@@ -56,7 +56,9 @@ def _cell(row: Sequence[object], i: int) -> str:
     return str(value).strip()
 
 
-def find_header_row(rows: Sequence[Sequence[object]], *, source: str, what: str) -> int:
+def find_header_row(
+    rows: Sequence[Sequence[object]], *, source: str, what: str, encoding: str | None = None
+) -> int:
     """Index of the first row naming a well column and a Ct/Cq column.
 
     Raises
@@ -74,9 +76,10 @@ def find_header_row(rows: Sequence[Sequence[object]], *, source: str, what: str)
             f"{source}: {what} holds a genotyping (SNP allele call) run, not a quantification "
             "run: there is no per-target Ct/Cq results table"
         )
+    decoded = f" (text decoded as {encoding})" if encoding else ""
     raise QPCRError(
         f"{source}: {what} has no results header row naming a well column ('Well'/'Well Position') "
-        "and a Ct column ('CT', 'Ct', 'Cq', 'Cт')"
+        f"and a Ct column ('CT', 'Ct', 'Cq', 'Cт'){decoded}"
     )
 
 
@@ -89,6 +92,7 @@ def wells_from_rows(
     header_row: int | None = None,
     last_cycle: float | None = None,
     require_well: bool = True,
+    encoding: str | None = None,
 ) -> pd.DataFrame:
     """Build the tidy well table from a table of cells whose header row is ``header_row``.
 
@@ -103,9 +107,11 @@ def wells_from_rows(
         Found with :func:`find_header_row` when omitted.
     last_cycle : float, optional, cycles
         A Ct at or beyond this cycle is read as no amplification (flag ``cq_at_last_cycle``).
+    encoding : str, optional
+        The text encoding the rows were decoded with (named in header errors).
     """
     if header_row is None:
-        header_row = find_header_row(rows, source=source, what=what)
+        header_row = find_header_row(rows, source=source, what=what, encoding=encoding)
     header = list(rows[header_row])
     index: dict[str, int] = {}
     for j, cell in enumerate(header):

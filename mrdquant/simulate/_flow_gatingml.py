@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..cytometry.panels import get_panel
+from ..mfc.panels import load_panel as get_panel
 from ..io.store import write_text
 
 __all__ = ["b_all_laip_gatingml", "write_b_all_laip_gatingml", "LAIP_GATE", "DENOMINATOR_GATE"]

@@ -43,7 +43,8 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..cytometry.panels import Panel, get_panel
+from ..mfc.panels import Panel
+from ..mfc.panels import load_panel as get_panel
 from ..errors import InputError
 from ..io.fcs import FlowSample, write_fcs
 from ..io.store import write_table
@@ -313,7 +314,7 @@ def _simulate(
             metadata[f"P{i + 1}DISPLAY"] = "LOG"
         elif c.kind == "scatter":
             metadata[f"P{i + 1}DISPLAY"] = "LIN"
-    return _Simulation(p, p.channel_names, p.markers, events, true_fl, spill, truth, metadata)
+    return _Simulation(p, p.channel_names, p.channel_markers, events, true_fl, spill, truth, metadata)
 
 
 # --------------------------------------------------------------------------- public

@@ -54,6 +54,8 @@ def test_outcomes_command_writes_tables_and_plots(cohort_files, tmp_path):
     assert set(est["label"]) == {"CIR", "NRM", "DFS", "OS"}
     assert est["time_days"].eq(2 * 365.25).all()
     assert "2-year CIR" in (out / "summary.txt").read_text()
+    cox = pd.read_csv(out / "cox_univariate.csv", keep_default_na=False)
+    assert {"converged", "note"} <= set(cox.columns)
 
 
 def test_outcomes_trial_mode(cohort_files, tmp_path):
