@@ -6,7 +6,7 @@ Sections (see ``docs/pipeline.md`` for the full reference)::
     [study]       name, profile (bundled id or profile folder), results (folder), store
     [profile.values]  optional overrides of profile parameters, by dotted name
     [flow]        files (globs), panel, strategy (Gating-ML), laip_gate, denominator_gate,
-                  disease, laip (patient LAIP file), reference (DfN reference)
+                  disease; or several [[flow]] tables, one per panel
     [qpcr]        files (globs), min_abl1, curves (stored standard curves), wt1_target,
                   abl1_target
     [clinical]    patients, samples (sample sheet linking results to samples), events
@@ -60,8 +60,6 @@ class FlowSpec:
     laip_gate: str = "LAIP"
     denominator_gate: str = "Singlets"
     disease: str = "ALL"
-    laip: Path | None = None
-    reference: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -92,7 +90,9 @@ class Study:
         Results folder (layout in ``docs/pipeline.md``).
     store : str
         Store path or URL (default ``<study>/mrdquant.sqlite``).
-    flow, qpcr : FlowSpec or None, QpcrSpec or None
+    flow : tuple of FlowSpec
+        One per ``[flow]`` / ``[[flow]]`` table (empty without flow cytometry).
+    qpcr : QpcrSpec or None
     patients, samples, events : pathlib.Path or None
         Clinical tables.
     index : str
@@ -109,7 +109,7 @@ class Study:
     profile_overrides: dict
     results: Path
     store: str
-    flow: FlowSpec | None
+    flow: tuple
     qpcr: QpcrSpec | None
     patients: Path | None
     samples: Path | None
@@ -121,8 +121,27 @@ class Study:
 
     # -- inputs ---------------------------------------------------------------------------
     def fcs_files(self) -> list[Path]:
-        """The FCS files named by ``[flow] files`` (sorted, no duplicates)."""
-        return self._expand(self.flow.patterns) if self.flow else []
+        """The FCS files named by every ``[flow] files`` (sorted, no duplicates)."""
+        return [p for _, files in self.fcs_groups() for p in files]
+
+    def fcs_groups(self) -> list[tuple[FlowSpec, list[Path]]]:
+        """Each flow table with its FCS files.
+
+        Raises
+        ------
+        ConfigError
+            A file is matched by two flow tables (it would be quantified twice).
+        """
+        groups, owner = [], {}
+        for k, spec in enumerate(self.flow):
+            files = self._expand(spec.patterns)
+            for f in files:
+                if f in owner:
+                    raise ConfigError(f"{self.source}: {f} is matched by the files of two [[flow]] tables "
+                                      f"(panels {self.flow[owner[f]].panel!r} and {spec.panel!r})")
+                owner[f] = k
+            groups.append((spec, files))
+        return groups
 
     def qpcr_files(self) -> list[Path]:
         """The qPCR exports named by ``[qpcr] files`` (sorted, no duplicates)."""
@@ -156,11 +175,10 @@ class Study:
         """SHA-256 of the profile's id and every parameter (overrides included)."""
         return _hash_json({"id": self.profile.profile_id, "sections": self.profile.sections})
 
-    def flow_parameters(self) -> dict:
+    def flow_parameters(self, f: FlowSpec) -> dict:
         """What a flow result depends on besides the file (hashed into ``params_hash``)."""
         from .._version import __version__
 
-        f = self.flow
         return {
             "stage": "flow",
             "panel": f.panel,
@@ -169,8 +187,6 @@ class Study:
             "laip_gate": f.laip_gate,
             "denominator_gate": f.denominator_gate,
             "disease": f.disease,
-            "laip_sha256": None if f.laip is None else sha256_file(f.laip),
-            "reference_sha256": None if f.reference is None else sha256_file(f.reference),
             "profile_id": self.profile.profile_id,
             "profile_hash": self.profile_hash,
             "mrdquant_version": __version__,
@@ -197,7 +213,7 @@ class Study:
         from .._version import __version__
 
         return {
-            "flow": self.flow_parameters() if self.flow else None,
+            "flow": [self.flow_parameters(f) for f in self.flow],
             "qpcr": self.qpcr_parameters() if self.qpcr else None,
             "profile_id": self.profile.profile_id,
             "profile_hash": self.profile_hash,
@@ -242,7 +258,7 @@ def _patterns(value: Any, where: Path, key: str) -> tuple[str, ...]:
 _KNOWN = {
     "study": {"name", "profile", "results", "store"},
     "profile": {"values"},
-    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease", "laip", "reference"},
+    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease"},
     "qpcr": {"files", "min_abl1", "curves", "wt1_target", "abl1_target"},
     "clinical": {"patients", "samples", "events"},
     "outcomes": {"index", "horizon_years", "group"},
@@ -285,10 +301,11 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
     for name, section in doc.items():
         if name not in _KNOWN:
             raise ConfigError(f"{toml_path}: unknown section [{name}]; sections: {sorted(_KNOWN)}")
-        unknown = set(section) - _KNOWN[name] if isinstance(section, dict) else set()
-        if unknown:
-            raise ConfigError(f"{toml_path}: [{name}] unknown key(s) {sorted(unknown)}; "
-                              f"known: {sorted(_KNOWN[name])}")
+        for table in section if isinstance(section, list) else [section]:
+            unknown = set(table) - _KNOWN[name] if isinstance(table, dict) else set()
+            if unknown:
+                raise ConfigError(f"{toml_path}: [{name}] unknown key(s) {sorted(unknown)}; "
+                                  f"known: {sorted(_KNOWN[name])}")
 
     s = _section(doc, "study", toml_path)
     prof_value = s.get("profile", "puih_2020")
@@ -303,26 +320,27 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
     if overrides:
         profile = profile.with_values(**{k.replace(".", "__"): v for k, v in overrides.items()})
 
-    flow = None
-    if "flow" in doc:
-        f = _section(doc, "flow", toml_path)
+    flow = []
+    tables = doc.get("flow", [])
+    for f in tables if isinstance(tables, list) else [tables]:
+        if not isinstance(f, dict):
+            raise ConfigError(f"{toml_path}: [flow] must be a table or an array of [[flow]] tables")
         if "files" not in f:
             raise ConfigError(f"{toml_path}: [flow] needs files = [\"flow/*.fcs\", ...]")
         disease = str(f.get("disease", "ALL"))
         if disease not in ("ALL", "AML"):
             raise ConfigError(f"{toml_path}: [flow] disease = {disease!r}; expected \"ALL\" or \"AML\"")
-        flow = FlowSpec(
+        spec = FlowSpec(
             patterns=_patterns(f["files"], toml_path, "[flow] files"),
             panel=str(f.get("panel", "B-ALL")),
             strategy=_path(root, f.get("strategy"), toml_path, "[flow] strategy"),
             laip_gate=str(f.get("laip_gate", "LAIP")),
             denominator_gate=str(f.get("denominator_gate", "Singlets")),
             disease=disease,
-            laip=_path(root, f.get("laip"), toml_path, "[flow] laip"),
-            reference=_path(root, f.get("reference"), toml_path, "[flow] reference"),
         )
-        if flow.strategy is None:
+        if spec.strategy is None:
             raise ConfigError(f"{toml_path}: [flow] needs strategy = \"<Gating-ML 2.0 file>\"")
+        flow.append(spec)
 
     qpcr = None
     if "qpcr" in doc:
@@ -361,7 +379,7 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
         profile_overrides=dict(overrides),
         results=Path(results_path).resolve(),
         store=str(store_value),
-        flow=flow,
+        flow=tuple(flow),
         qpcr=qpcr,
         patients=_path(root, c.get("patients"), toml_path, "[clinical] patients"),
         samples=_path(root, c.get("samples"), toml_path, "[clinical] samples"),

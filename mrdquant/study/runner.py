@@ -121,6 +121,7 @@ class _Input:
     size: int
     params_hash: str
     parameters: dict
+    task: object = None
     input_id: int | None = None
     status: str = "pending"
 
@@ -137,49 +138,45 @@ def sweep_partial_files(folder: Path) -> list[Path]:
 
 
 def _inputs(study: Study) -> list[_Input]:
-    out: list[_Input] = []
+    """Every input of the study with its content hash, parameters and task."""
     groups = []
-    if study.flow:
-        fp = study.flow_parameters()
-        groups.append(("fcs", study.fcs_files(), fp))
+    for spec, files in study.fcs_groups():
+        task = FlowTask(panel=spec.panel, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
+                        denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
+        groups.append(("fcs", files, study.flow_parameters(spec), task))
     if study.qpcr:
-        qp = study.qpcr_parameters()
-        groups.append(("qpcr", study.qpcr_files(), qp))
-    for kind, files, params in groups:
+        groups.append(("qpcr", study.qpcr_files(), study.qpcr_parameters(), _qpcr_task(study)))
+    out: list[_Input] = []
+    for kind, files, params, task in groups:
         phash = Study.params_hash(params)
         for path in files:
-            out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params))
+            out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params,
+                              task))
     return out
 
 
-def _tasks(study: Study):
-    flow_task = qpcr_task = None
-    if study.flow:
-        f = study.flow
-        flow_task = FlowTask(panel=f.panel, strategy=str(f.strategy), laip_gate=f.laip_gate,
-                             denominator_gate=f.denominator_gate, disease=f.disease, profile=study.profile)
-    if study.qpcr:
-        from ..pcr.calibration import read_stored_curves
-        from ..pcr.quantify import curve_limits
+def _qpcr_task(study: Study) -> QpcrTask:
+    """The qPCR task of the study: its thresholds and the stored curves, read once."""
+    from ..pcr.calibration import read_stored_curves
+    from ..pcr.quantify import curve_limits
 
-        q = study.qpcr
-        curves = None
-        if q.curves is not None:
-            slope_range, min_r2 = curve_limits(study.profile)
-            curves = read_stored_curves(q.curves, slope_range=slope_range, min_r2=min_r2)
-        qpcr_task = QpcrTask(min_abl1=q.min_abl1, curves=curves, wt1_target=q.wt1_target,
-                             abl1_target=q.abl1_target, profile=study.profile)
-    return {"fcs": flow_task, "qpcr": qpcr_task}
+    q = study.qpcr
+    curves = None
+    if q.curves is not None:
+        slope_range, min_r2 = curve_limits(study.profile)
+        curves = read_stored_curves(q.curves, slope_range=slope_range, min_r2=min_r2)
+    return QpcrTask(min_abl1=q.min_abl1, curves=curves, wt1_target=q.wt1_target, abl1_target=q.abl1_target,
+                    profile=study.profile)
 
 
-def _execute(todo: list[_Input], tasks: dict, *, workers: int | None, scheduler: str | None
+def _execute(todo: list[_Input], *, workers: int | None, scheduler: str | None
              ) -> Iterator[TaskResult]:
     """Yield one TaskResult per input, as they finish (locally or on dask.distributed)."""
     if not todo:
         return
     if not workers and not scheduler:
         for item in todo:
-            yield run_task(item.kind, str(item.path), tasks[item.kind])
+            yield run_task(item.kind, str(item.path), item.task)
         return
     try:
         from dask.distributed import Client, LocalCluster, as_completed
@@ -197,7 +194,7 @@ def _execute(todo: list[_Input], tasks: dict, *, workers: int | None, scheduler:
                                    dashboard_address=None)
             client = Client(cluster)
         with client:
-            futures = [client.submit(run_task, item.kind, str(item.path), tasks[item.kind], pure=False)
+            futures = [client.submit(run_task, item.kind, str(item.path), item.task, pure=False)
                        for item in todo]
             for fut in as_completed(futures):
                 result = fut.result()
@@ -275,7 +272,6 @@ def run_study(
 def _run(study: Study, store, *, workers, scheduler, progress: Progress) -> RunSummary:
     parameters = study.study_parameters()
     run_hash = Study.params_hash(parameters)
-    tasks = _tasks(study)
     items = _inputs(study)
     run_id = store.start_run(study=str(study.root), params_hash=run_hash, parameters=parameters,
                              profile_id=study.profile.profile_id, profile_hash=study.profile_hash)
@@ -301,7 +297,7 @@ def _run(study: Study, store, *, workers, scheduler, progress: Progress) -> RunS
         for kind, stage in (("fcs", "flow"), ("qpcr", "qpcr")):
             part = [i for i in todo if i.kind == kind]
             progress.start(stage, len(part))
-            _record_results(store, run_id, part, _execute(part, tasks, workers=workers, scheduler=scheduler),
+            _record_results(store, run_id, part, _execute(part, workers=workers, scheduler=scheduler),
                             progress, summary, wells_by_path)
             progress.finish()
         summary.n_failed = len(summary.failures)

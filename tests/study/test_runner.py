@@ -19,9 +19,13 @@ def _run(capsys, study, *extra) -> tuple[int, dict]:
 
 
 def _add_corrupt_inputs(study):
-    """A truncated FCS file and a qPCR export that is not one, mixed into the study."""
+    """A truncated FCS file, a tube of another panel and a qPCR export that is not one."""
+    from mrdquant.simulate.flow import write_bone_marrow_fcs
+
     good = sorted((study / "flow").glob("*.fcs"))[0].read_bytes()
     (study / "flow" / "truncated.fcs").write_bytes(good[: len(good) // 3])
+    fcs, truth = write_bone_marrow_fcs(study / "flow" / "t_all_tube.fcs", "T-ALL", 3000, mrd_fraction=0.01, seed=1)
+    truth.unlink()
     (study / "qpcr" / "garbage.txt").write_text("this is not a qPCR export\n", encoding="utf-8")
 
 
@@ -46,19 +50,21 @@ def test_bad_inputs_are_listed_with_reasons_and_the_good_ones_finish(processed):
     n_plates = len(list((study / "qpcr").glob("*.txt")))
     assert rc == 1 and summary["exit_code"] == 1
     assert summary["inputs"] == n_fcs + n_plates and summary["processed"] == n_fcs + n_plates
-    assert summary["failed"] == 2
+    assert summary["failed"] == 3
     failed = {f["path"]: f for f in summary["failures"]}
-    assert set(failed) == {"flow/truncated.fcs", "qpcr/garbage.txt"}
+    assert set(failed) == {"flow/truncated.fcs", "flow/t_all_tube.fcs", "qpcr/garbage.txt"}
     assert "truncated.fcs" in failed["flow/truncated.fcs"]["reason"]
+    assert "t_all_tube.fcs" in failed["flow/t_all_tube.fcs"]["reason"]
+    assert "channel" in failed["flow/t_all_tube.fcs"]["reason"]  # the panel does not match the strategy
     assert "garbage.txt" in failed["qpcr/garbage.txt"]["reason"]
     with open_store(study / "mrdquant.sqlite") as st:
         errors = st.table("errors")
         inputs = st.table("inputs")
         mfc = st.table("mfc_results")
-    assert sorted(errors["path"]) == ["flow/truncated.fcs", "qpcr/garbage.txt"]
+    assert sorted(errors["path"]) == ["flow/t_all_tube.fcs", "flow/truncated.fcs", "qpcr/garbage.txt"]
     assert errors["reason"].str.len().gt(10).all()
-    assert (inputs["status"] == "done").sum() == n_fcs + n_plates - 2
-    assert len(mfc) == n_fcs - 1  # one row per good tube, none for the truncated one
+    assert (inputs["status"] == "done").sum() == n_fcs + n_plates - 3
+    assert len(mfc) == n_fcs - 2  # one row per good tube, none for the bad ones
 
 
 def test_results_agree_with_the_simulated_truth(processed):
@@ -68,6 +74,7 @@ def test_results_agree_with_the_simulated_truth(processed):
     mfc = pd.read_csv(res / "flow" / "mfc_results.csv")
     flow_truth = pd.read_csv(study / "truth" / "flow.csv")
     m = mfc.merge(flow_truth, left_on="sample_id", right_on="file", validate="one_to_one")
+    assert set(mfc["sample_id"]) == set(flow_truth["file"])
     assert len(m) == len(flow_truth)
     assert (m["laip_events"] <= m["leukemic_events"]).all()
     assert (m["laip_events"] >= 0.95 * m["leukemic_events"] - 1).all()
@@ -85,7 +92,8 @@ def test_results_agree_with_the_simulated_truth(processed):
     assert len(t) == len(truth) and (t["status"] == t["status_truth"]).all()
     run = json.loads((res / "run.json").read_text())
     assert run["profile"]["overrides"] == {"mfc.min_denominator_events.ALL": 4000}
-    assert {i["path"] for i in run["inputs"] if i["status"] == "failed"} == {"flow/truncated.fcs", "qpcr/garbage.txt"}
+    assert {i["path"] for i in run["inputs"] if i["status"] == "failed"} == {
+        "flow/truncated.fcs", "flow/t_all_tube.fcs", "qpcr/garbage.txt"}
 
 
 def test_rerun_without_changes_processes_nothing(processed, tmp_path, capsys):
@@ -97,7 +105,7 @@ def test_rerun_without_changes_processes_nothing(processed, tmp_path, capsys):
     rc, summary = _run(capsys, study)
     assert summary["processed"] == 0 and summary["skipped"] == summary["inputs"]
     assert summary["up_to_date"] and summary["files_written"] == 0
-    assert rc == 1 and summary["failed"] == 2  # the corrupt files are still there, still reported
+    assert rc == 1 and summary["failed"] == 3  # the bad files are still there, still reported
     with open_store(study / "mrdquant.sqlite") as st:
         after = {name: len(st.table(name)) for name in before}
         assert len(st.table("runs")) == 2
@@ -136,6 +144,17 @@ def test_export_writes_a_store_table(processed, tmp_path):
     out = tmp_path / "mfc.parquet"
     assert main(["export", str(study), "mfc_results", "--out", str(out)]) == 0
     df = pd.read_parquet(out)
-    assert len(df) == len(list((study / "flow").glob("*.fcs"))) - 1
+    assert len(df) == len(list((study / "flow").glob("*.fcs"))) - 2
     assert {"input_sha256", "params_hash", "mrdquant_version", "created_at", "mrd_pct"} <= set(df.columns)
     assert main(["export", str(study), "no_such_table", "--out", str(tmp_path / "x.csv")]) == 2
+
+
+def test_progress_is_plain_lines_in_a_log(study_copy, capsys):
+    assert main(["run", str(study_copy), "--json"]) == 0
+    captured = capsys.readouterr()
+    n_fcs = len(list((study_copy / "flow").glob("*.fcs")))
+    lines = captured.err.splitlines()
+    assert f"flow: {n_fcs} input(s) to process" in lines
+    assert f"flow {n_fcs}/{n_fcs} " in [ln[: len(f"flow {n_fcs}/{n_fcs} ")] for ln in lines]
+    assert any(ln.startswith("qpcr 1/") and ln.endswith(" done") for ln in lines)
+    assert json.loads(captured.out)["processed"] == n_fcs + len(list((study_copy / "qpcr").glob("*.txt")))
