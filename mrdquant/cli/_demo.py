@@ -48,8 +48,8 @@ def run_demo(out: Path, *, echo=typer.echo, progress: bool = False):
     if (out / "qpcr" / "wt1_results.csv").exists():
         wt1 = pd.read_csv(out / "qpcr" / "wt1_results.csv").merge(
             pd.read_csv(truth / "qpcr.csv"), on=["plate", "sample"])
-        echo(f"truth: qpcr: {int((wt1['call'] == wt1['planted_call']).sum())} of {len(wt1)} WT1 calls are the "
-             "planted ones")
+        echo(f"truth: qpcr: {int((wt1['call'] == wt1['expected_call']).sum())} of {len(wt1)} WT1 calls are the "
+             "expected ones (PB samples: not evaluable, puih_2020 has no PB threshold)")
     if (out / "calls" / "patients.csv").exists():
         calls = pd.read_csv(out / "calls" / "patients.csv").merge(
             pd.read_csv(truth / "patients.csv"), on="patient_id", suffixes=("", "_truth"))

@@ -28,7 +28,8 @@ Files written (``DIR`` the study folder)::
     clinical/events.csv             relapse, death and intervention events
     truth/patients.csv              the cohort truth (status per patient, ...)
     truth/flow.csv                  per tube: planted fraction, leukemic and denominator events
-    truth/qpcr.csv                  per qPCR sample: planted copies, expected and planted call
+    truth/qpcr.csv                  per qPCR sample: planted copies, planted call and the call
+                                    puih_2020 must give (PB: not evaluable, no PB threshold)
 """
 
 from __future__ import annotations
@@ -215,8 +216,12 @@ def write_study(
                                               no_standards=no_standards, min_abl1=_MIN_ABL1)
         written.append(path)
         planted = {s.sample_id: s.wt1 for s in chunk}
+        # what puih_2020 must call: the planted call on BM; PB has no WT1 threshold in that
+        # profile, so a PB sample is "not evaluable" whatever its level
+        expected = {s.sample_id: s.wt1 if s.specimen == "BM" else "not evaluable" for s in chunk}
         qpcr_rows.append(truth.assign(plate=plate, standards=not no_standards,
-                                      planted_call=truth["sample"].map(planted)))
+                                      planted_call=truth["sample"].map(planted),
+                                      expected_call=truth["sample"].map(expected)))
     curves = pd.DataFrame([{"target": t, "slope": s, "intercept": i, "source": "simulator's true curve"}
                            for t, (s, i) in TRUE_CURVES.items()])
     written.append(write_table(curves, root / "qpcr" / "stored_curves.csv"))

@@ -144,14 +144,45 @@ def _inputs(study: Study) -> list[_Input]:
         task = FlowTask(panel=spec.panel, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
                         denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
-    if study.qpcr:
-        groups.append(("qpcr", study.qpcr_files(), study.qpcr_parameters(), _qpcr_task(study)))
     out: list[_Input] = []
     for kind, files, params, task in groups:
         phash = Study.params_hash(params)
         for path in files:
             out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params,
                               task))
+    if study.qpcr:
+        import dataclasses
+
+        base, params = _qpcr_task(study), study.qpcr_parameters()
+        sheet = _sheet_specimens(study)
+        for path in study.qpcr_files():
+            # the specimen of each sample on this plate decides its threshold: part of the parameters
+            specimens = sheet.get(path.stem, sheet.get(None, {}))
+            p = dict(params, specimens=sorted(specimens.items()))
+            out.append(_Input("qpcr", path, study.relative(path), sha256_file(path), path.stat().st_size,
+                              Study.params_hash(p), p, dataclasses.replace(base, specimens=specimens)))
+    return out
+
+
+def _sheet_specimens(study: Study) -> dict:
+    """Sample sheet specimens by qPCR plate: ``{plate: {sample: specimen}}`` (key ``None``
+    for all plates when the sheet has no ``qpcr_plate`` column). Empty without a sheet; a
+    sheet that cannot be read is reported by the calls stage."""
+    from ..io.store import read_table
+
+    if study.samples is None:
+        return {}
+    try:
+        sheet = read_table(study.samples)
+    except MrdquantError:
+        return {}
+    if not {"qpcr_sample", "specimen"} <= set(sheet.columns):
+        return {}
+    sheet = sheet[sheet["qpcr_sample"].notna() & (sheet["qpcr_sample"].astype(str).str.strip() != "")]
+    out: dict = {}
+    for row in sheet.itertuples(index=False):
+        plate = str(row.qpcr_plate).strip() if "qpcr_plate" in sheet.columns and pd.notna(row.qpcr_plate) else None
+        out.setdefault(plate, {})[str(row.qpcr_sample).strip()] = str(row.specimen).strip()
     return out
 
 

@@ -38,6 +38,7 @@ class QpcrTask:
     wt1_target: str
     abl1_target: str
     profile: Any
+    specimens: dict | None = None
 
 
 @dataclass
@@ -83,13 +84,15 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> pd.DataFrame
 
 def quantify_qpcr_file(path: "str | os.PathLike", task: QpcrTask) -> tuple[pd.DataFrame, pd.DataFrame]:
     """WT1 results (one row per sample, :data:`mrdquant.pcr.quantify.RESULT_COLUMNS`) and the
-    well table of one qPCR export; plates without standards use the stored curves."""
+    well table of one qPCR export; plates without standards use the stored curves, and
+    each sample is called against the threshold of its specimen (``task.specimens``,
+    sample -> BM/PB, from the sample sheet; the profile's default specimen otherwise)."""
     from ..io.qpcr import read_qpcr
     from ..pcr.quantify import quantify_wt1
 
     wells = read_qpcr(path)
     results = quantify_wt1(wells, min_abl1=task.min_abl1, profile=task.profile, wt1_target=task.wt1_target,
-                           abl1_target=task.abl1_target, curves=task.curves)
+                           abl1_target=task.abl1_target, curves=task.curves, specimen=task.specimens or None)
     return results, wells
 
 

@@ -56,7 +56,7 @@ def test_demo_wt1_calls_match_truth(demo_out, truth):
     expected = pd.read_csv(truth / "qpcr.csv")
     merged = wt1.merge(expected, on=["plate", "sample"], validate="one_to_one")
     assert len(merged) == len(expected) >= 5
-    assert (merged["call"] == merged["planted_call"]).all()
+    assert (merged["call"] == merged["expected_call"]).all()
     # the plate without standards was quantified with the study's stored curves
     nostd = merged[~merged["standards"]]
     assert len(nostd) and nostd["wt1_curve"].str.startswith("stored").all()

@@ -70,4 +70,4 @@ def test_study_runs_against_a_postgresql_store(pg_url, study_copy, capsys):
     exported = pd.read_csv(out)
     q_truth = pd.read_csv(study_copy / "truth" / "qpcr.csv")
     merged = exported.merge(q_truth, on=["plate", "sample"], validate="one_to_one")
-    assert len(merged) == len(q_truth) and (merged["call"] == merged["planted_call"]).all()
+    assert len(merged) == len(q_truth) and (merged["call"] == merged["expected_call"]).all()
