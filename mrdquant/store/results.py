@@ -81,6 +81,13 @@ def _cell(column, value: Any) -> Any:
     return value
 
 
+def _hide_password(url: str) -> str:
+    """``url`` with its password replaced by ``***`` (for messages)."""
+    import re
+
+    return re.sub(r"(://[^:/@]+:)[^@/]*@", r"\1***@", url)
+
+
 class ResultsStore:
     """A results store (SQLite file or server database) opened through SQLAlchemy.
 
@@ -101,7 +108,7 @@ class ResultsStore:
         try:
             self.engine = create_engine(url, future=True)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
-            raise ConfigError(f"--store {url!r}: cannot open this database URL ({exc})") from exc
+            raise ConfigError(f"store {_hide_password(url)!r}: cannot open this database URL ({exc})") from exc
         if self.engine.dialect.name == "sqlite":
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn, _record):  # pragma: no cover - trivially exercised

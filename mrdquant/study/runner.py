@@ -404,11 +404,16 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
 
     # -- sample calls and timelines -------------------------------------------------------
     if study.patients is not None and study.samples is not None:
+        n_before = len(summary.failures)
         try:
             tables = _calls(study, mfc, wt1, summary)
         except MrdquantError as exc:
             _stage_failed(store, run_id, summary, "calls", study.relative(study.samples), exc)
             tables = None
+        for f in summary.failures[n_before:]:  # sample-sheet links to results that do not exist
+            if f["error_type"] == "MissingResult":
+                store.record_error(run_id, kind=f["kind"], path=f["path"], stage=f["stage"],
+                                   error_type=f["error_type"], reason=f["reason"])
         if tables is not None:
             pts, sample_calls, timelines, events = tables
             store.record_study_tables(run_id, params_hash=run_hash, parameters=parameters,

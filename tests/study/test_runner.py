@@ -159,3 +159,22 @@ def test_progress_is_plain_lines_in_a_log(study_copy, capsys):
     assert f"flow {n_fcs}/{n_fcs} " in [ln[: len(f"flow {n_fcs}/{n_fcs} ")] for ln in lines]
     assert any(ln.startswith("qpcr 1/") and ln.endswith(" done") for ln in lines)
     assert json.loads(captured.out)["processed"] == n_fcs + len(list((study_copy / "qpcr").glob("*.txt")))
+
+
+def test_a_sheet_link_to_a_missing_file_leaves_that_method_empty_and_is_reported(study_copy, capsys):
+    sheet_path = study_copy / "clinical" / "samples.csv"
+    sheet = pd.read_csv(sheet_path, keep_default_na=False)
+    k = sheet.index[sheet["fcs_file"] != ""][0]
+    sheet.loc[k, "fcs_file"] = "no_such_tube.fcs"
+    sheet.to_csv(sheet_path, index=False)
+    rc, summary = _run(capsys, study_copy)
+    assert rc == 1 and summary["failed"] == 1
+    (failure,) = summary["failures"]
+    assert failure["stage"] == "calls" and "no_such_tube.fcs" in failure["reason"]
+    assert sheet.loc[k, "sample_id"] in failure["reason"]
+    with open_store(study_copy / "mrdquant.sqlite") as st:
+        errors = st.table("errors")
+    assert errors["reason"].str.contains("no_such_tube.fcs").tolist() == [True]
+    calls = pd.read_csv(study_copy / "results" / "calls" / "samples.csv", keep_default_na=False)
+    row = calls.set_index("sample_id").loc[sheet.loc[k, "sample_id"]]
+    assert row["mfc"] == ""  # not done, never guessed
