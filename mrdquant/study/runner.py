@@ -221,8 +221,10 @@ def _execute(todo: list[_Input], *, workers: int | None, scheduler: str | None
             except (OSError, TimeoutError) as exc:
                 raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
         else:
+            import logging
+
             cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, silence_logs=logging.ERROR)
             client = Client(cluster)
         with client:
             futures = [client.submit(run_task, item.kind, str(item.path), item.task, pure=False)
