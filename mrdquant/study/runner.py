@@ -137,19 +137,13 @@ def sweep_partial_files(folder: Path) -> list[Path]:
     return removed
 
 
-def _inputs(study: Study) -> list[_Input]:
+def _inputs(study: Study, progress: Progress) -> list[_Input]:
     """Every input of the study with its content hash, parameters and task."""
     groups = []
     for spec, files in study.fcs_groups():
         task = FlowTask(panel=spec.panel, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
                         denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
-    out: list[_Input] = []
-    for kind, files, params, task in groups:
-        phash = Study.params_hash(params)
-        for path in files:
-            out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params,
-                              task))
     if study.qpcr:
         import dataclasses
 
@@ -158,9 +152,17 @@ def _inputs(study: Study) -> list[_Input]:
         for path in study.qpcr_files():
             # the specimen of each sample on this plate decides its threshold: part of the parameters
             specimens = sheet.get(path.stem, sheet.get(None, {}))
-            p = dict(params, specimens=sorted(specimens.items()))
-            out.append(_Input("qpcr", path, study.relative(path), sha256_file(path), path.stat().st_size,
-                              Study.params_hash(p), p, dataclasses.replace(base, specimens=specimens)))
+            groups.append(("qpcr", [path], dict(params, specimens=sorted(specimens.items())),
+                           dataclasses.replace(base, specimens=specimens)))
+    out: list[_Input] = []
+    progress.start("hash", sum(len(files) for _, files, _, _ in groups))
+    for kind, files, params, task in groups:
+        phash = Study.params_hash(params)
+        for path in files:
+            out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params,
+                              task))
+            progress.advance(path.name, "hashed")
+    progress.finish()
     return out
 
 
@@ -305,7 +307,7 @@ def run_study(
 def _run(study: Study, store, *, workers, scheduler, progress: Progress) -> RunSummary:
     parameters = study.study_parameters()
     run_hash = Study.params_hash(parameters)
-    items = _inputs(study)
+    items = _inputs(study, progress)
     run_id = store.start_run(study=str(study.root), params_hash=run_hash, parameters=parameters,
                              profile_id=study.profile.profile_id, profile_hash=study.profile_hash)
     summary = RunSummary(run_id=run_id, study=study.name, store=store.display, results=study.results,
