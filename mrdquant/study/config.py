@@ -60,6 +60,8 @@ class FlowSpec:
     laip_gate: str = "LAIP"
     denominator_gate: str = "Singlets"
     disease: str = "ALL"
+    panel_id: str = ""
+    panel_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,8 @@ class Study:
 
         return {
             "stage": "flow",
-            "panel": f.panel,
+            "panel": f.panel_id or f.panel,
+            "panel_hash": f.panel_hash,
             "strategy": None if f.strategy is None else self.relative(f.strategy),
             "strategy_sha256": None if f.strategy is None else sha256_file(f.strategy),
             "laip_gate": f.laip_gate,
@@ -327,12 +330,22 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
             raise ConfigError(f"{toml_path}: [flow] must be a table or an array of [[flow]] tables")
         if "files" not in f:
             raise ConfigError(f"{toml_path}: [flow] needs files = [\"flow/*.fcs\", ...]")
-        disease = str(f.get("disease", "ALL"))
+        from ..mfc.panels import load_panel
+
+        panel_value = str(f.get("panel", "B-ALL"))
+        panel_path = root / panel_value
+        try:
+            panel = load_panel(panel_path if panel_path.is_file() else panel_value)
+        except ConfigError as exc:
+            raise ConfigError(f"{toml_path}: [flow] panel = {panel_value!r}: {exc}") from exc
+        disease = str(f.get("disease", panel.disease))
         if disease not in ("ALL", "AML"):
             raise ConfigError(f"{toml_path}: [flow] disease = {disease!r}; expected \"ALL\" or \"AML\"")
         spec = FlowSpec(
             patterns=_patterns(f["files"], toml_path, "[flow] files"),
-            panel=str(f.get("panel", "B-ALL")),
+            panel=str(panel_path) if panel_path.is_file() else panel_value,
+            panel_id=panel.panel_id,
+            panel_hash=panel.hash,
             strategy=_path(root, f.get("strategy"), toml_path, "[flow] strategy"),
             laip_gate=str(f.get("laip_gate", "LAIP")),
             denominator_gate=str(f.get("denominator_gate", "Singlets")),

@@ -141,7 +141,7 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
     """Every input of the study with its content hash, parameters and task."""
     groups = []
     for spec, files in study.fcs_groups():
-        task = FlowTask(panel=spec.panel, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
+        task = FlowTask(panel=spec.panel_id, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
                         denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
     if study.qpcr:
@@ -247,7 +247,7 @@ def _record_results(store, run_id: int, todo: list[_Input], results: Iterator[Ta
         item = by_path[res.path]
         extra = {"profile_hash": item.parameters.get("profile_hash")}
         if item.kind == "fcs":
-            extra.update(panel_id=item.parameters.get("panel"), panel_hash=item.parameters.get("strategy_sha256"))
+            extra.update(panel_id=item.parameters.get("panel"), panel_hash=item.parameters.get("panel_hash"))
         item.input_id = store.record_input(
             run_id, kind=item.kind, path=item.rel, sha256=item.sha256, size_bytes=item.size,
             params_hash=item.params_hash, parameters=item.parameters, results=res.tables, extra=extra,

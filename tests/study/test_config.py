@@ -19,7 +19,10 @@ def test_simulated_study_file_parses(study_copy):
     assert study.root == study_copy.resolve()
     assert study.store == str((study_copy / "mrdquant.sqlite").resolve())
     assert study.results == (study_copy / "results").resolve()
-    assert len(study.flow) == 1 and study.flow[0].panel == "B-ALL"
+    assert len(study.flow) == 1 and study.flow[0].panel_id == "B-ALL" and study.flow[0].disease == "ALL"
+    from mrdquant.mfc.panels import load_panel
+
+    assert study.flow[0].panel_hash == load_panel("B-ALL").hash
     assert study.profile.value("mfc.min_denominator_events.ALL") == 4000
     assert study.profile.threshold("mfc.min_denominator_events.ALL").source == "user override"
     assert len(study.fcs_files()) == len(list((study_copy / "flow").glob("*.fcs")))
@@ -60,6 +63,7 @@ def test_several_flow_tables_and_a_file_matched_twice(tmp_path):
     ("[flow]\nfiles = 'f/*.fcs'\nstrategy = 'missing.xml'\n", r"\[flow\] strategy = 'missing.xml'"),
     ("[profile.values]\n'mfc.no_such' = 1\n", r"\[profile.values\] 'mfc.no_such'"),
     ("[study\n", r"invalid TOML"),
+    ("[flow]\nfiles = 'f/*.fcs'\npanel = 'CLL'\n", r"\[flow\] panel = 'CLL': unknown panel"),
     ("[clinical]\npatients = 'nope.csv'\n", r"\[clinical\] patients = 'nope.csv'"),
 ])
 def test_errors_name_the_file_and_the_key(tmp_path, text, message):

@@ -65,6 +65,10 @@ def test_bad_inputs_are_listed_with_reasons_and_the_good_ones_finish(processed):
     assert errors["reason"].str.len().gt(10).all()
     assert (inputs["status"] == "done").sum() == n_fcs + n_plates - 3
     assert len(mfc) == n_fcs - 2  # one row per good tube, none for the bad ones
+    from mrdquant.mfc.panels import load_panel
+
+    assert (mfc["panel_id"] == "B-ALL").all() and (mfc["panel_hash"] == load_panel("B-ALL").hash).all()
+    assert mfc["input_sha256"].str.len().eq(64).all() and mfc["profile_hash"].str.len().eq(64).all()
 
 
 def test_results_agree_with_the_simulated_truth(processed):
