@@ -69,6 +69,7 @@ _LAZY = {
     "StandardCurve": ".pcr.calibration",
     "stored_curve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
+    "read_stored_curves": ".pcr.calibration",
     # calls
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
@@ -80,6 +81,11 @@ _LAZY = {
     # report
     "plot_kinetics": ".report.kinetics",
     "write_reports": ".report.html",
+    # study runner and results store
+    "load_study": ".study.config",
+    "run_study": ".study.runner",
+    "open_store": ".store.results",
+    "ResultsStore": ".store.results",
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
@@ -89,6 +95,8 @@ _LAZY = {
     "outcomes": ".outcomes",
     "report": ".report",
     "simulate": ".simulate",
+    "study": ".study",
+    "store": ".store",
 }
 
 __getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)
