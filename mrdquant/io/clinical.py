@@ -77,6 +77,8 @@ _RESULT_ALIASES = {
     "neg": "negative",
     "-": "negative",
     "not detected": "negative",
+    "negative (detected below threshold)": "negative",  # status_detail of mrdquant's MFC tables
+    "positive, not quantifiable": "positive",
     "not evaluable": "not evaluable",
     "not_evaluable": "not evaluable",
     "not-evaluable": "not evaluable",
@@ -353,7 +355,8 @@ def read_samples(
         HSCT date, and the column ``days_from_hsct`` is added.
     pre_hsct : {"raise", "drop"}, default "raise"
         What to do with samples dated before the HSCT (pre-transplant samples are not
-        part of post-transplant monitoring): raise, or drop them silently.
+        part of post-transplant monitoring): raise, or drop them; the number dropped is
+        in ``.attrs["pre_hsct_dropped"]``.
     date_format : str, optional
         ``strptime`` layout of the date columns written as text (e.g. ``"%d/%m/%Y"``);
         default ISO 8601 ``YYYY-MM-DD``. Text in any other layout is an error naming the
@@ -460,13 +463,19 @@ def read_samples(
                 f"{table.where(pos, 'date')}: sample {out['sample_id'].iloc[pos]!r} dated "
                 f"{out['date'].iloc[pos].date()} is before the HSCT of patient "
                 f"{out['patient_id'].iloc[pos]!r} ({hsct_dates.iloc[pos].date()}); post-transplant "
-                "monitoring starts at HSCT (pass pre_hsct='drop' to ignore such samples)"
+                "monitoring starts at HSCT (to leave such samples out: --pre-hsct drop on the command "
+                "line, pre_hsct='drop' in Python)"
             )
         keep = ~before
         out = out[keep].copy()
         out["days_from_hsct"] = (out["date"] - hsct_dates[keep]).dt.days.astype("int64")
+        dropped = int(before.sum())
+    else:
+        dropped = 0
 
-    return out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result = out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result.attrs["pre_hsct_dropped"] = dropped
+    return result
 
 
 def _is_validated_patients(df) -> bool:

@@ -11,7 +11,9 @@ DOMAIN.md §3; Bustin et al., Clin Chem 2009;55:611 (MIQE).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -26,6 +28,7 @@ __all__ = [
     "stored_curve",
     "mean_curve",
     "curves_table",
+    "read_stored_curves",
     "DEFAULT_SLOPE_RANGE",
     "DEFAULT_MIN_R2",
     "CURVE_COLUMNS",
@@ -341,3 +344,67 @@ def _require_columns(wells: pd.DataFrame) -> None:
     missing = [c for c in ("plate", "well", "target", "role", "ct", "quantity", "flags") if c not in wells.columns]
     if missing:
         raise QPCRError(f"wells table lacks columns {missing}; expected the read_qpcr columns")
+
+
+def read_stored_curves(
+    path: "str | os.PathLike",
+    *,
+    slope_range: Sequence[float] = DEFAULT_SLOPE_RANGE,
+    min_r2: float = DEFAULT_MIN_R2,
+) -> dict[str, StandardCurve]:
+    """Stored standard curves from a table, one per target.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV/TSV/Parquet with at least ``target``, ``slope`` (cycles per log10 copies) and
+        ``intercept`` (cycles); optional ``r2`` and ``passed``. The ``curves.csv`` written
+        by ``mrdquant qpcr`` is such a table. Several rows of a target (e.g. the curves
+        of several validation plates) are averaged (:func:`mean_curve`; rows with
+        ``passed`` false are left out).
+    slope_range, min_r2
+        Acceptance limits checked on the stored values.
+
+    Returns
+    -------
+    dict of str -> StandardCurve
+        Target -> curve with ``source="stored"``.
+
+    Raises
+    ------
+    QPCRError
+        The file cannot be read, a column is missing or a value is not a number (the
+        message names the file, row and column).
+    """
+    from ..io.store import read_table
+    from ..errors import InputError
+
+    source = Path(path)
+    try:
+        table = read_table(source)
+    except InputError as exc:
+        raise QPCRError(str(exc)) from exc
+    missing = [c for c in ("target", "slope", "intercept") if c not in table.columns]
+    if missing:
+        raise QPCRError(f"{source}: stored curves need columns target, slope, intercept; missing {missing}")
+    by_target: dict[str, list[StandardCurve]] = {}
+    for k, row in enumerate(table.to_dict(orient="records"), start=1):
+        if "passed" in row and str(row["passed"]).strip().lower() in ("false", "0", "no"):
+            continue
+        values = {}
+        for col in ("slope", "intercept", "r2"):
+            raw = row.get(col, math.nan)
+            try:
+                values[col] = float(raw)
+            except (TypeError, ValueError):
+                raise QPCRError(f"{source}, row {k}: {col} {raw!r} is not a number") from None
+        target = str(row["target"]).strip()
+        try:
+            curve = stored_curve(target, values["slope"], values["intercept"], r2=values["r2"],
+                                 slope_range=slope_range, min_r2=min_r2)
+        except QPCRError as exc:
+            raise QPCRError(f"{source}, row {k}: {exc}") from None
+        by_target.setdefault(target, []).append(curve)
+    if not by_target:
+        raise QPCRError(f"{source}: no (passing) stored curve in the table")
+    return {t: (cs[0] if len(cs) == 1 else mean_curve(cs)) for t, cs in by_target.items()}

@@ -186,7 +186,8 @@ def quantify_wt1(
         if not (wells["target"] == target).any():
             raise QPCRError(
                 f"no wells for target {target!r}; targets present: {sorted(wells['target'].unique())} "
-                "(set wt1_target= / abl1_target=)"
+                "(name the targets with --wt1-target / --abl1-target on the command line, "
+                "wt1_target= / abl1_target= in Python)"
             )
     check_ct_range(wells, cycles=cycles)
     prof = load_profile(profile)
