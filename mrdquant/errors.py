@@ -22,6 +22,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",
@@ -112,3 +113,6 @@ def located(where: object, message: object) -> str:
     while prefix in text:
         text = text.replace(prefix, "")
     return prefix + text
+class ReferenceFileError(InputError):
+    """A normal-marrow reference file is unreadable, of an unknown version, tampered with,
+    or does not belong to the panel of the sample it is applied to."""

@@ -26,12 +26,16 @@ __all__ = ["app", "main", "run", "OK", "SOME_INPUTS_FAILED", "USAGE_OR_PATH_ERRO
 #: modules of :mod:`mrdquant.cli` that each define ``register(app)``
 SUBCOMMAND_MODULES = (
     "demo",
+    "run",
     "fcs",
     "gate",
+    "flow",
     "simulate",
     "qpcr",
     "calls",
     "outcomes",
+    "reference",
+    "report",
 )
 
 app = typer.Typer(

@@ -120,6 +120,22 @@ class MfcResult:
         ``lod_events``, ``lloq_events``, ``positivity_pct``, ``min_denominator_events``,
         each with value, unit and source.
     mrdquant_version : str
+    sample_id : str
+        File name (or the id given) for results from FCS files; ``""`` from counts.
+    qc : DataFrame or None
+        Acquisition QC, one row per denominator step: ``step, events_in, events_out,
+        removed, detail`` (from :func:`mrdquant.quantify_mfc`).
+    gates : DataFrame or None
+        Every gate placed in the file: ``gate, parent, kind, x, y, coordinates`` (JSON),
+        ``placed``, ``events``, ``percent_parent`` (%).
+    gate_masks : dict of str to ndarray (n_events,) bool
+        Membership of every gate, QC steps included.
+    laip_mask : ndarray (n_events,) bool or None
+        LAIP membership of every event of the file.
+    provenance : dict
+        ``panel_id``, ``panel_hash``, ``laip`` (id), ``laip_source`` (panel or patient LAIP
+        file and its hash), ``profile``, ``parameters``, ``input_path``, ``input_sha256``,
+        ``mrdquant_version``.
     """
 
     laip_events: int
@@ -134,6 +150,57 @@ class MfcResult:
     profile_id: str
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     mrdquant_version: str = __version__
+    sample_id: str = ""
+    qc: Any = field(default=None, compare=False, repr=False)
+    gates: Any = field(default=None, compare=False, repr=False)
+    gate_masks: dict = field(default_factory=dict, compare=False, repr=False)
+    laip_mask: Any = field(default=None, compare=False, repr=False)
+    provenance: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def to_row(self) -> dict:
+        """One flat row for result tables (see :data:`mrdquant.mfc.quantify.RESULT_COLUMNS`)."""
+        import json
+
+        thr = self.thresholds
+        pv = self.provenance or {}
+
+        def tv(key):
+            t = thr.get(key)
+            return float("nan") if t is None or t.value is None else float(t.value)
+
+        qc = self.qc
+        gates = self.gates
+        return {
+            "sample_id": self.sample_id,
+            "status": self.status,
+            "mrd_pct": self.mrd_pct,
+            "mrd_fraction": self.mrd_fraction,
+            "laip_events": int(self.laip_events),
+            "denominator_events": int(self.denominator_events),
+            "sensitivity": self.sensitivity,
+            "detected": bool(self.detected),
+            "reason": self.reason,
+            "disease": self.disease,
+            "profile_id": self.profile_id,
+            "lod_events": tv("lod_events"),
+            "lloq_events": tv("lloq_events"),
+            "threshold_pct": tv("positivity_pct"),
+            "min_denominator": tv("min_denominator_events"),
+            "panel_id": pv.get("panel_id", ""),
+            "panel_hash": pv.get("panel_hash", ""),
+            "laip": pv.get("laip", ""),
+            "laip_source": pv.get("laip_source", ""),
+            "n_events": int(pv.get("n_events", -1)),
+            "qc_events_out": int(qc["events_out"].iloc[-1]) if qc is not None and len(qc) else -1,
+            "qc": json.dumps(qc[["step", "events_in", "events_out"]].to_dict("records")) if qc is not None else "[]",
+            "gates": json.dumps(
+                [{"gate": r.gate, "events": int(r.events), "placed": bool(r.placed), **json.loads(r.coordinates)}
+                 for r in gates.itertuples(index=False)]
+            ) if gates is not None else "[]",
+            "input_path": str(pv.get("input_path", "")),
+            "input_sha256": pv.get("input_sha256", ""),
+            "mrdquant_version": self.mrdquant_version,
+        }
 
     @property
     def status_detail(self) -> str:

@@ -102,6 +102,11 @@ _SPECIMEN_ALIASES = {
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 
 
+#: the dates a table may hold (datetime64[ns] range, whole days)
+_MIN_DATE = pd.Timestamp("1678-01-01")
+_MAX_DATE = pd.Timestamp("2261-12-31")
+
+
 class _Table:
     """A table being validated: its data, a display name and how to name a row."""
 
@@ -129,6 +134,13 @@ class _Table:
                 f"got {type(source).__name__}"
             )
         self.df.columns = [str(c).strip() for c in self.df.columns]
+        seen = pd.Index(self.df.columns)
+        if seen.has_duplicates:
+            twice = sorted(set(seen[seen.duplicated()]))
+            raise ClinicalDataError(
+                f"{self.name}: column(s) {twice} appear more than once (after trimming spaces); "
+                "expected each column once"
+            )
         self.df = self.df.reset_index(drop=True)
 
     def where(self, pos: int, column: str | None = None) -> str:
@@ -186,7 +198,15 @@ class _Table:
                 elif _ISO_DATE.match(value.strip()):
                     stamp = pd.Timestamp(value.strip())
                 else:
-                    raise ValueError("not in ISO 8601 layout")
+                    raise ClinicalDataError(
+                        f"{self.where(pos, column)}: cannot parse {value!r} as a date: not ISO 8601 "
+                        "(YYYY-MM-DD), and dates are never guessed; name the table's layout with "
+                        "date_format= (CLI --date-format), e.g. '%d/%m/%Y'"
+                    )
+                if stamp is not pd.NaT and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
+                    raise ValueError(f"year {stamp.year} is outside {_MIN_DATE.year}-{_MAX_DATE.year}")
+            except ClinicalDataError:
+                raise
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ClinicalDataError(
                     f"{self.where(pos, column)}: cannot parse {value!r} as a date ({exc}); {expected}"
