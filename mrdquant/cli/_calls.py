@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: file names written into ``--out`` (suffix from ``--format``)
 OUTPUT_STEMS = ("patients", "samples", "profile")
 
@@ -59,7 +61,17 @@ def run_calls(
     echo=print,
     echo_err=print,
 ) -> dict:
-    """Classify, write the tables (and plots); return ``{"written": [...], "failed": [...]}``."""
+    """Classify, write the tables (and plots).
+
+    The one code path from tables to calls: ``mrdquant calls`` and ``mrdquant demo`` both
+    run it, so their ``samples`` tables are the same (e.g. ``days_from_hsct`` filled).
+
+    Returns
+    -------
+    dict
+        ``written`` (paths), ``failed`` (patients whose plot failed), ``timelines`` (one
+        row per patient) and ``samples`` (one row per sample) as written.
+    """
     import pandas as pd
 
     from ..calls.rules import timeline_rules
@@ -74,6 +86,8 @@ def run_calls(
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
     pts = read_patients(patients, date_format=date_format)
+    if pre_hsct not in ("raise", "drop"):
+        raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
     source = samples
     if mfc is not None:
         # MFC results of `mrdquant flow`, linked to the sheet through its fcs_sample_id column
@@ -87,6 +101,8 @@ def run_calls(
         for c in kept:
             source[c] = kept[c]
     smp = read_samples(source, pts, pre_hsct=pre_hsct, date_format=date_format)
+    if pre_hsct == "drop":
+        echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
     ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 
@@ -122,7 +138,7 @@ def run_calls(
     echo("status: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("negative", "MRDsin+", "MRDco+", "not evaluable")))
     for path in written:
         echo(f"wrote {path}")
-    return {"written": written, "failed": failed}
+    return {"written": written, "failed": failed, "timelines": timeline, "samples": called}
 
 
 def _value_text(value) -> str:
@@ -175,5 +191,4 @@ def register(app: typer.Typer) -> None:
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

@@ -94,7 +94,7 @@ def b_all_laip_gatingml(panel: str = "B-ALL") -> str:
         "CD19pos",
         ch("CD10"),
         ch("CD38"),
-        [(0.6, -0.1), (1.1, -0.1), (1.1, 0.66), (0.75, 0.6), (0.6, 0.55)],
+        [(0.6, -0.1), (1.1, -0.1), (1.1, 0.68), (0.6, 0.64)],
         fluorescence=True,
     )
     doc += _polygon(
