@@ -373,7 +373,7 @@ def _laip_axes(src: _Source, c: dict):
     all_ids = [str(x) for x in c.get("all", [])]
     min_of = [str(x) for x in c.get("min_of", [])]
     cands = []
-    for gid in ([all_ids[-1]] if all_ids else []) + min_of[:1] + all_ids[:1]:
+    for gid in all_ids[::-1][:1] + min_of + all_ids[::-1][1:]:
         m, thr, side = _threshold_of(src, gid)
         if m and m in src.markers and m not in [x[0] for x in cands]:
             cands.append((m, thr, side))
@@ -434,9 +434,10 @@ def _label(ax, src: _Source, row) -> None:
         note = "placed on this sample" if bool(row.get("placed", False)) else "panel default (not placed)"
     elif kind == "laip":
         c = _coords(row)
-        note = " ∧ ".join(str(g) for g in c.get("all", []))
+        parts = [str(g) for g in c.get("all", [])]
         if c.get("min_of") and int(c.get("k", 0) or 0) > 0:
-            note += f" ∧ ≥{int(c['k'])} of ({', '.join(str(g) for g in c['min_of'])})"
+            parts.append(f"≥{int(c['k'])} of ({', '.join(str(g) for g in c['min_of'])})")
+        note = " ∧ ".join(parts)
     ax.set_title(gid, fontsize=10, fontweight="bold", loc="left", pad=24 if note else 14, gid=f"title-{gid}")
     text = " · ".join(stats) + (f"\n{note}" if note else "")
     ax.text(0.0, 1.015, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=7.5, gid=f"count-{gid}")
