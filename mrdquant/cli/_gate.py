@@ -7,6 +7,8 @@ from typing import List
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 
 def gate_files(strategy_path: Path, files: list, out_dir: Path, *, fmt: str = "csv", progress: bool = True,
                scheduler: str | None = None, sample_id: str | None = None, group: str = "All Samples"):
@@ -92,14 +94,29 @@ def _write(batch, out_dir: Path, fmt: str):
     return counts, errors
 
 
+def require_distributed(option: str):
+    """The ``dask.distributed`` module, or a ConfigError saying which extra to install.
+
+    Dask is an optional extra (``mrdquant[distributed]``): only ``--scheduler`` /
+    ``--workers`` need it, so a plain install stays light.
+    """
+    from ..errors import ConfigError
+
+    try:
+        import dask.distributed as distributed
+    except ImportError as exc:
+        raise ConfigError(
+            f"{option} needs dask.distributed, an optional extra: pip install 'mrdquant[distributed]' "
+            f"({exc})"
+        ) from exc
+    return distributed
+
+
 def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str, *, timeout: float = 10.0):
     """Gate on a dask.distributed cluster; a scheduler that cannot be reached is a ConfigError."""
     from ..errors import ConfigError
 
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-        raise ConfigError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from exc
+    Client = require_distributed("--scheduler").Client
     try:
         client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as exc:
@@ -130,14 +147,14 @@ def register(app: typer.Typer) -> None:
 
         counts.csv (or .parquet) has the columns sample_id, gate_path, gate, parent,
         count, percent_parent, percent_root. Files that fail are reported on stderr and
-        in errors.csv; the others finish, and the exit code is then 2.
+        in errors.csv; the others finish, and the exit code is then 1.
         """
+        from ..errors import located
+
         counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler,
                                     sample_id=sample_id, group=group)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
         typer.echo(f"gated {n_ok} file(s) -> {Path(out) / f'counts.{fmt}'}", err=True)
         for row in errors.itertuples(index=False):
-            msg = row.error if str(row.error).startswith(str(row.path)) else f"{row.path}: {row.error}"
-            typer.echo(f"mrdquant: error: {msg}", err=True)
-        if len(errors):
-            raise typer.Exit(code=2)
+            typer.echo(f"mrdquant: error: {located(row.path, row.error)}", err=True)
+        exit_if_failed(len(errors))

@@ -44,7 +44,15 @@ from .._version import __version__
 from ..errors import ConfigError, InputError
 from ..profiles import Profile, Threshold, load_profile
 
-__all__ = ["MfcResult", "quantify_mrd", "quantify_mrd_table", "MFC_STATUSES", "MRD_TABLE_COLUMNS"]
+__all__ = [
+    "MfcResult",
+    "quantify_mrd",
+    "quantify_mrd_table",
+    "status_detail",
+    "MFC_STATUSES",
+    "MRD_TABLE_COLUMNS",
+    "DETECTED_BELOW_THRESHOLD",
+]
 
 #: the four report categories, in order of the status codes used internally
 MFC_STATUSES = ("negative", "positive", "positive, not quantifiable", "not evaluable")
@@ -60,8 +68,9 @@ MRD_TABLE_COLUMNS = [
     "mrd_pct",
     "sensitivity",
     "status",
-    "reason",
     "detected",
+    "status_detail",
+    "reason",
     "lod_events",
     "lloq_events",
     "min_denominator",
@@ -71,6 +80,19 @@ MRD_TABLE_COLUMNS = [
 ]
 
 _NEG, _POS, _PNQ, _NE = 0, 1, 2, 3
+
+#: ``status_detail`` of a negative sample with LAIP events at or above the LOD
+DETECTED_BELOW_THRESHOLD = "negative (detected below threshold)"
+
+
+def status_detail(status: str, detected: bool) -> str:
+    """The status to show a reader: a negative with detected LAIP events says so.
+
+    The status set (:data:`MFC_STATUSES`) is unchanged; this is the text for tables and
+    summaries, e.g. ``status_detail("negative", True)`` is
+    ``"negative (detected below threshold)"``.
+    """
+    return DETECTED_BELOW_THRESHOLD if status == "negative" and bool(detected) else status
 
 
 @dataclass(frozen=True)
@@ -179,6 +201,16 @@ class MfcResult:
             "input_sha256": pv.get("input_sha256", ""),
             "mrdquant_version": self.mrdquant_version,
         }
+
+    @property
+    def status_detail(self) -> str:
+        """``status`` with LAIP events seen below the threshold made visible.
+
+        ``"negative (detected below threshold)"`` for a negative sample whose LAIP events
+        reached the LOD (``detected``) while its MRD stayed below the positivity
+        threshold; otherwise ``status`` itself.
+        """
+        return status_detail(self.status, self.detected)
 
     def thresholds_table(self) -> pd.DataFrame:
         """The thresholds used, one row each: ``parameter, value, unit, source``."""
@@ -481,7 +513,9 @@ def quantify_mrd_table(
         ``laip_gate``, ``denominator_gate`` (str), ``laip_events``, ``denominator_events``
         (int64, events), ``mrd_fraction`` (float, 0-1), ``mrd_pct`` (float, %),
         ``sensitivity`` (float, 0-1), ``status`` (str, one of :data:`MFC_STATUSES`),
-        ``reason`` (str), ``detected`` (bool), ``lod_events``, ``lloq_events``,
+        ``detected`` (bool, LAIP events >= LOD), ``status_detail`` (str: ``status``, or
+        ``"negative (detected below threshold)"`` for a negative with ``detected``),
+        ``reason`` (str), ``lod_events``, ``lloq_events``,
         ``min_denominator`` (int64, events), ``threshold_pct`` (float, %, NaN for none),
         ``disease``, ``profile_id`` (str). Samples keep their first-seen order.
 
@@ -542,10 +576,11 @@ def quantify_mrd_table(
             "mrd_pct": frac * 100.0,
             "sensitivity": sens,
             "status": [MFC_STATUSES[c] for c in code],
+            "detected": li >= lod,
+            "status_detail": [status_detail(MFC_STATUSES[c], d) for c, d in zip(code, li >= lod)],
             "reason": [
                 _reason(int(c), int(a), int(b), lod, lloq, mind, tp, float(f)) for c, a, b, f in zip(code, li, di, frac)
             ],
-            "detected": li >= lod,
             "lod_events": np.int64(lod),
             "lloq_events": np.int64(lloq),
             "min_denominator": np.int64(mind),
