@@ -46,8 +46,9 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
     ----------
     time : ndarray (n_events,), s
     parent : ndarray (n_events,), bool
-    signals : dict of str to ndarray (n_events,)
-        Signals whose per-bin median is monitored.
+    signals : dict of str to callable
+        Signals whose per-bin median is monitored: ``name -> f(event_indices) -> values``
+        (called once, on the subsample).
     params : dict, optional
         ``rate_z``, ``signal_z``, ``signal_floor``, ``bin_events``.
 
@@ -74,25 +75,28 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
     z = (counts - med) / sd
     for b in np.flatnonzero(np.abs(z) > p["rate_z"]):
         flagged[b], why[b] = True, f"event rate {counts[b]:.0f} vs median {med:.0f} per bin"
-    # signal stability on a seeded subsample of each bin
+    # signal stability on a seeded subsample of each bin (at most _SIGNAL_SAMPLE per bin)
     rng = np.random.default_rng(seed)
-    bin_of = np.clip(np.searchsorted(edges, time[idx], side="right") - 1, 0, n_bins - 1)
     take = idx if idx.size <= _SIGNAL_SAMPLE * n_bins else np.sort(rng.choice(idx, _SIGNAL_SAMPLE * n_bins, replace=False))
     tb = np.clip(np.searchsorted(edges, time[take], side="right") - 1, 0, n_bins - 1)
-    del bin_of
-    for name, sig in signals.items():
-        v = sig[take]
+    order = np.argsort(tb, kind="stable")
+    take, tb = take[order], tb[order]
+    per_bin = np.bincount(tb, minlength=n_bins)
+    width = int(per_bin.max()) if per_bin.size else 0
+    slot = np.arange(tb.size) - np.repeat(np.cumsum(per_bin) - per_bin, per_bin)
+    for name, get in signals.items():
+        v = np.asarray(get(take), dtype=np.float64)
         ok = np.isfinite(v)
-        if ok.sum() < 10 * n_bins:
+        if ok.sum() < 10 * n_bins or width == 0:
             continue
-        meds = np.full(n_bins, np.nan)
-        order = np.argsort(tb[ok], kind="stable")
-        vb, bb = v[ok][order], tb[ok][order]
-        starts = np.searchsorted(bb, np.arange(n_bins))
-        ends = np.searchsorted(bb, np.arange(n_bins), side="right")
-        for b in range(n_bins):
-            if ends[b] - starts[b] >= 10:
-                meds[b] = np.median(vb[starts[b] : ends[b]])
+        grid = np.full((n_bins, width), np.nan)
+        grid[tb, slot] = v
+        cnt = np.isfinite(grid).sum(axis=1)
+        srt = np.sort(grid, axis=1)  # NaN sort last
+        rows = np.arange(n_bins)
+        lo = srt[rows, np.maximum((cnt - 1) // 2, 0)]
+        hi = srt[rows, np.maximum(cnt // 2, 0)]
+        meds = np.where(cnt >= 10, 0.5 * (lo + hi), np.nan)
         good = np.isfinite(meds)
         if good.sum() < 3:
             continue

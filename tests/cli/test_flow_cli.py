@@ -56,6 +56,21 @@ def test_flow_with_patient_laip_and_channel_mapping(tubes, tmp_path):
     assert "patient LAIP" in row["laip_source"] and row["status"] == "positive"
 
 
+def test_laip_command_writes_a_file_flow_applies(tmp_path):
+    from mrdquant.simulate.flow import write_bone_marrow_fcs as w
+
+    dx, _ = w(tmp_path / "dx.fcs", "T-ALL", 40_000, mrd_fraction=0.3, seed=4)
+    fu, _ = w(tmp_path / "fu.fcs", "T-ALL", 40_000, mrd_fraction=1e-2, seed=5)
+    laip = tmp_path / "P4.toml"
+    assert main(["laip", str(dx), "--panel", "T-ALL", "--patient", "P4", "--out", str(laip)]) == 0
+    assert 'patient_id = "P4"' in laip.read_text()
+    out = tmp_path / "res"
+    assert main(["flow", str(fu), "--panel", "T-ALL", "--laip", str(laip), "--out", str(out), "--no-progress",
+                 "--no-plots"]) == 0
+    row = pd.read_csv(out / "mfc_results.csv").iloc[0]
+    assert row["status"] == "positive" and str(laip) in row["laip_source"]
+
+
 def test_gate_refuses_a_tube_whose_markers_do_not_match(data_samples, tmp_path, capsys):
     flow = data_samples / "flow"
     rc = main(["gate", str(flow / "b_all_laip.xml"), str(flow / "aml_mrd1e-2.fcs"), str(flow / "b_all_mrd1e-2.fcs"),
