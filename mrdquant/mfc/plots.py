@@ -324,8 +324,9 @@ def _draw_one(ax, src: _Source, row, idx: int) -> None:
         if idx_l.size > _MAX_LAIP_POINTS:
             idx_l = np.random.default_rng(0).choice(idx_l, _MAX_LAIP_POINTS, replace=False)
             idx_l.sort()
+        size = 14.0 if idx_l.size <= 50 else 6.0 if idx_l.size <= 500 else 3.0  # rare events stay visible
         ax.scatter(
-            xa.values[idx_l], ya.values[idx_l], s=3, c=LAIP_COLOR, linewidths=0, alpha=0.85,
+            xa.values[idx_l], ya.values[idx_l], s=size, c=LAIP_COLOR, linewidths=0, alpha=0.85,
             label="LAIP events", gid=f"laip-events-{gid}", rasterized=True, zorder=4,
         )
     ax.set_xlim(*xr)
@@ -480,7 +481,7 @@ def plot_gating(result_or_prepared, path: "str | os.PathLike", *, sample=None, n
     -----
     Densities are log-scaled greys on ``160 x 160`` bins of the parent's events; gates are
     drawn in blue (the kept side lightly shaded), LAIP events in red (:data:`LAIP_COLOR`;
-    at most 4,000 drawn per plot). Each plot's box gives the gate's events, % of its parent
+    at most 4,000 drawn per plot, larger points when there are few). Each plot's box gives the gate's events, % of its parent
     and, under the denominator, % of the denominator; threshold gates say whether they were
     placed on this sample or fell back to the panel default.
     """
