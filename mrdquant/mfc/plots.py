@@ -481,9 +481,10 @@ def plot_gating(result_or_prepared, path: "str | os.PathLike", *, sample=None, n
     -----
     Densities are log-scaled greys on ``160 x 160`` bins of the parent's events; gates are
     drawn in blue (the kept side lightly shaded), LAIP events in red (:data:`LAIP_COLOR`;
-    at most 4,000 drawn per plot, larger points when there are few). Each plot's box gives the gate's events, % of its parent
-    and, under the denominator, % of the denominator; threshold gates say whether they were
-    placed on this sample or fell back to the panel default.
+    at most 4,000 drawn per plot, larger points when there are few). Above each plot: the
+    gate's events, % of its parent and, under the denominator, % of the denominator;
+    threshold gates say whether they were placed on this sample or fell back to the panel
+    default.
     """
     out = Path(path)
     fmt = out.suffix.lower().lstrip(".")
