@@ -271,6 +271,8 @@ def _clinical_dates(res: Results) -> pd.DataFrame | None:
         return None
     pts = pts.copy()
     ep = res.get("endpoints")
+    if ep is not None and "diagnosis" in ep.columns and "diagnosis" not in pts.columns:
+        pts["diagnosis"] = pts["patient_id"].astype(str).map(dict(zip(ep["patient_id"].astype(str), ep["diagnosis"])))
     if ep is not None and "index_date" in ep.columns:
         e = ep.set_index(ep["patient_id"].astype(str))
         index = pd.to_datetime(e["index_date"], errors="coerce")
