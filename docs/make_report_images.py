@@ -26,7 +26,7 @@ def small(src: Path, name: str, width: int = 900) -> None:
     im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(IMG / name, optimize=True)
 
 
-def shot(page: Path, target: Path, height: int, fragment: str = "") -> bool:
+def shot(page: Path, target: Path, height: int) -> bool:
     chromium = shutil.which("chromium")
     if chromium is None:
         return False
@@ -34,7 +34,7 @@ def shot(page: Path, target: Path, height: int, fragment: str = "") -> bool:
         subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         "--hide-scrollbars", f"--user-data-dir={profile}", f"--window-size=1280,{height}",
-                        "--virtual-time-budget=10000", f"--screenshot={target}", page.as_uri() + fragment],
+                        "--virtual-time-budget=10000", f"--screenshot={target}", page.as_uri()],
                        capture_output=True, timeout=180)
     return target.is_file()
 
@@ -61,11 +61,16 @@ def main() -> int:
             plot_amplification(read_amplification(rdml), path=Path(tmp) / "amp.png")
             small(Path(tmp) / "amp.png", "report_qpcr_amplification.png")
         pages = out / "report"
-        for page, name, height, frag in ((pages / "study.html", "report_study_top.png", 1400, ""),
-                                         (pages / "study.html", "report_study_outcomes.png", 1500, "#outcomes"),
-                                         (pages / "patients" / "P0007.html", "report_patient.png", 1500, "")):
+        # the outcomes section alone: a copy of the page showing only that section
+        study = (pages / "study.html").read_text(encoding="utf-8")
+        only = pages / "study_outcomes.html"
+        only.write_text(study.replace("</head>", "<style>main section:not(#outcomes){display:none}</style></head>"),
+                        encoding="utf-8")
+        for page, name, height in ((pages / "study.html", "report_study_top.png", 1400),
+                                   (only, "report_study_outcomes.png", 1700),
+                                   (pages / "patients" / "P0007.html", "report_patient.png", 1500)):
             target = Path(tmp) / name
-            if shot(page, target, height, frag):
+            if shot(page, target, height):
                 small(target, name, width=1000)
     return 0
 

@@ -78,20 +78,21 @@ def _pyplot():
 
 
 def format_p(p: float) -> str:
-    """A P value as printed in a paper: ``P = 0.021``, ``P < 0.001``, ``P = 0.30``.
+    """A P value as printed in a paper and in the results text: ``P = 0.021``, ``P < 0.001``.
+
+    Three decimals, as :meth:`mrdquant.outcomes.summary.OutcomeSummary.text`, so a figure
+    and its results sentence show the same number.
 
     Examples
     --------
-    >>> format_p(0.0213), format_p(0.00004), format_p(0.305), format_p(float("nan"))
-    ('P = 0.021', 'P < 0.001', 'P = 0.31', 'P not computable')
+    >>> format_p(0.0213), format_p(0.00004), format_p(0.3045), format_p(float("nan"))
+    ('P = 0.021', 'P < 0.001', 'P = 0.304', 'P not computable')
     """
     if p is None or not np.isfinite(p):
         return "P not computable"
     if p < 0.001:
         return "P < 0.001"
-    if p < 0.1:
-        return f"P = {p:.3f}"
-    return f"P = {p:.2f}"
+    return f"P = {p:.3f}"
 
 
 def numbers_at_risk(time: Any, group: Any = None, *, times: Sequence[float]) -> pd.DataFrame:
