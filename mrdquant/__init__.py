@@ -31,6 +31,7 @@ from .errors import (
     MrdquantWarning,
     QcWarning,
     QPCRError,
+    ReferenceFileError,
     StatisticalWarning,
     ThresholdWarning,
 )
@@ -54,11 +55,21 @@ _LAZY = {
     "quantify_mrd": ".cytometry.laip",
     "quantify_mrd_table": ".cytometry.laip",
     "MfcResult": ".cytometry.laip",
+    # flow MRD (mfc)
+    "load_panel": ".mfc.panels",
+    "list_panels": ".mfc.panels",
+    "Panel": ".mfc.panels",
+    "quantify_mfc": ".mfc.quantify",
+    # mfc: different-from-normal MRD
+    "NormalReference": ".mfc.reference",
+    "quantify_dfn": ".mfc.dfn",
+    "DfnResult": ".mfc.dfn",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
     "stored_curve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
+    "read_stored_curves": ".pcr.calibration",
     # calls
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
@@ -70,14 +81,22 @@ _LAZY = {
     # report
     "plot_kinetics": ".report.kinetics",
     "write_reports": ".report.html",
+    # study runner and results store
+    "load_study": ".study.config",
+    "run_study": ".study.runner",
+    "open_store": ".store.results",
+    "ResultsStore": ".store.results",
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
+    "mfc": ".mfc",
     "pcr": ".pcr",
     "calls": ".calls",
     "outcomes": ".outcomes",
     "report": ".report",
     "simulate": ".simulate",
+    "study": ".study",
+    "store": ".store",
 }
 
 __getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)
@@ -95,6 +114,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",

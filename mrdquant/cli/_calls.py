@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: file names written into ``--out`` (suffix from ``--format``)
 OUTPUT_STEMS = ("patients", "samples", "profile")
 
@@ -54,10 +56,21 @@ def run_calls(
     events: Path | None = None,
     overrides: dict | None = None,
     pre_hsct: str = "raise",
+    date_format: str | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
-    """Classify, write the tables (and plots); return ``{"written": [...], "failed": [...]}``."""
+    """Classify, write the tables (and plots).
+
+    The one code path from tables to calls: ``mrdquant calls`` and ``mrdquant demo`` both
+    run it, so their ``samples`` tables are the same (e.g. ``days_from_hsct`` filled).
+
+    Returns
+    -------
+    dict
+        ``written`` (paths), ``failed`` (patients whose plot failed), ``timelines`` (one
+        row per patient) and ``samples`` (one row per sample) as written.
+    """
     import pandas as pd
 
     from ..calls.rules import timeline_rules
@@ -71,9 +84,13 @@ def run_calls(
         raise ConfigError(f"--format {fmt!r}: expected 'csv' or 'parquet'")
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
-    pts = read_patients(patients)
-    smp = read_samples(samples, pts, pre_hsct=pre_hsct)
-    ev = read_events(events, pts) if events is not None else None
+    pts = read_patients(patients, date_format=date_format)
+    if pre_hsct not in ("raise", "drop"):
+        raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
+    smp = read_samples(samples, pts, pre_hsct=pre_hsct, date_format=date_format)
+    if pre_hsct == "drop":
+        echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
+    ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 
     others = prof.table()
@@ -108,7 +125,7 @@ def run_calls(
     echo("status: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("negative", "MRDsin+", "MRDco+", "not evaluable")))
     for path in written:
         echo(f"wrote {path}")
-    return {"written": written, "failed": failed}
+    return {"written": written, "failed": failed, "timelines": timeline, "samples": called}
 
 
 def _value_text(value) -> str:
@@ -133,6 +150,9 @@ def register(app: typer.Typer) -> None:
             None, "--set", help="Override a timeline parameter, e.g. --set confirmation_window_days=7."
         ),
         pre_hsct: str = typer.Option("raise", "--pre-hsct", help="Samples before HSCT: raise or drop."),
+        date_format: Optional[str] = typer.Option(
+            None, "--date-format", help="Layout of the tables' dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
+        ),
     ) -> None:
         """Call each sample and classify each patient's MRD timeline (negative / MRDsin+ / MRDco+).
 
@@ -150,8 +170,8 @@ def register(app: typer.Typer) -> None:
             events=events,
             overrides=parse_overrides(set_ or []),
             pre_hsct=pre_hsct,
+            date_format=date_format,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

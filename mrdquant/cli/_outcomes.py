@@ -7,6 +7,8 @@ from typing import Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: tables written into ``--out`` (CSV)
 OUTPUT_TABLES = ("endpoints", "estimates", "tests", "cox_univariate", "cohort_table", "cohort_table_wide")
 
@@ -40,6 +42,7 @@ def run_outcomes(
     characteristics: list[str] | None = None,
     cif_conf_type: str = "log-log",
     plots: bool = True,
+    date_format: str | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
@@ -59,7 +62,7 @@ def run_outcomes(
     from ..outcomes.endpoints import build_endpoints
     from ..outcomes.summary import study_summary, trial_summary
 
-    pts = read_patients(patients)
+    pts = read_patients(patients, date_format=date_format)
     tl = read_table(timelines) if timelines is not None else None
     group_col = arm if trial else group
     characteristics = list(characteristics if characteristics is not None else ["diagnosis"])
@@ -96,6 +99,8 @@ def run_outcomes(
     else:
         summary = study_summary(ep, group_col, at_years=at_years, cif_conf_type=cif_conf_type)
 
+    for row in summary.cox.loc[~summary.cox["converged"].astype(bool)].itertuples(index=False):
+        echo_err(f"mrdquant outcomes: Cox model of {row.endpoint} on {row.covariate}: {row.term} {row.note}")
     out = Path(out)
     written = [
         write_table(ep, out / "endpoints.csv"),
@@ -179,6 +184,9 @@ def register(app: typer.Typer) -> None:
         ),
         cif_ci: str = typer.Option("log-log", "--cif-ci", help="Cumulative incidence CI: log-log or plain."),
         no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw the KM / CIF plots."),
+        date_format: Optional[str] = typer.Option(
+            None, "--date-format", help="Layout of the patients table's dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
+        ),
     ) -> None:
         """Endpoints, outcome estimates with 95% CI, Gray / log-rank tests, Cox models and plots.
 
@@ -202,8 +210,8 @@ def register(app: typer.Typer) -> None:
             characteristics=_split(characteristics) if characteristics is not None else None,
             cif_conf_type=cif_ci,
             plots=not no_plots,
+            date_format=date_format,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

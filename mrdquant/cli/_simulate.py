@@ -89,6 +89,25 @@ def register(app: typer.Typer) -> None:
         for path in write_trial(Path(out), per_arm, seed=seed):
             typer.echo(str(path))
 
+    @sim.command("study")
+    def study(
+        out: Path = typer.Argument(..., help="Study folder to write (created)."),
+        patients: int = typer.Option(8, "--patients", min=1, help="Patients in the simulated cohort."),
+        events: int = typer.Option(250_000, "--events", min=2_000, help="Events per FCS tube."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same files)."),
+    ) -> None:
+        """Simulate a complete study folder (FCS tubes, qPCR plates, clinical tables, study.toml, truth/).
+
+        Run it with: mrdquant run OUT
+        """
+        from ..simulate.study import write_study
+
+        written = write_study(out, n_patients=patients, n_events=events, seed=seed)
+        n_fcs = sum(1 for p in written if p.suffix == ".fcs")
+        n_plates = sum(1 for p in written if p.suffix == ".txt")
+        typer.echo(f"{Path(out) / 'study.toml'}: {patients} patients, {n_fcs} FCS tubes of {events} events, "
+                   f"{n_plates} qPCR plates; truth in {Path(out) / 'truth'}")
+
     @sim.command("data-samples")
     def data_samples(
         out: Path = typer.Option(..., "--out", help="Folder to fill (flow/, qpcr/, cohort/, trial/ inside)."),
