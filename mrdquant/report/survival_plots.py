@@ -44,6 +44,8 @@ from .figures import FIGURE_FORMATS, group_colors, save_figure
 
 __all__ = ["plot_km", "plot_cif", "numbers_at_risk", "format_p", "index_label"]
 
+_LINESTYLES = ("-", (0, (5, 2.5)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
 #: how a time origin of :func:`mrdquant.outcomes.build_endpoints` reads on an axis
 _INDEX_LABELS = {
     "hsct": "HSCT",
@@ -196,6 +198,11 @@ class _Curves:
     def color(self, label) -> str:
         return self.colors.get(str(label), "#000000")
 
+    def linestyle(self, label) -> str:
+        # one dash pattern per group: curves that coincide (e.g. two groups without events,
+        # both along 0) stay visible, and the figure reads in black and white
+        return _LINESTYLES[self.levels.index(str(label)) % len(_LINESTYLES)]
+
     def add_legend(self, handle, label: str) -> None:
         self.handles.append(handle)
         self.labels.append(label)
@@ -347,7 +354,7 @@ def plot_km(
         x = np.concatenate([[0.0], part["time"].to_numpy()])
         y = np.concatenate([[1.0], part["survival"].to_numpy()])
         (line,) = ax.step(x, y, where="post", color=color, label=_display(label), linewidth=1.6,
-                          zorder=3, clip_on=False, gid=f"curve-{label}")
+                          linestyle=cv.linestyle(label), zorder=3, clip_on=False, gid=f"curve-{label}")
         cens = part["n_censor"].to_numpy() > 0
         ax.plot(part["time"].to_numpy()[cens], part["survival"].to_numpy()[cens], linestyle="none",
                 marker="|", color=color, ms=7, mew=1.2, zorder=4, clip_on=False, gid=f"censor-{label}")
@@ -435,7 +442,7 @@ def plot_cif(
         last = est[-1] if est.size else 0.0
         y = np.concatenate([[0.0], est, [last]])
         (line,) = ax.step(x, y, where="post", color=color, label=_display(label), linewidth=1.6,
-                          zorder=3, clip_on=False, gid=f"curve-{label}")
+                          linestyle=cv.linestyle(label), zorder=3, clip_on=False, gid=f"curve-{label}")
         tc = np.sort(t[mine & (e == 0)])
         idx = np.searchsorted(jt, tc, side="right") - 1
         yc = np.where(idx >= 0, est[np.clip(idx, 0, None)] if est.size else 0.0, 0.0)
