@@ -52,10 +52,9 @@ def main() -> int:
         out = Path(tmp) / "demo"
         run_demo(out, echo=lambda *a, **k: None)
         fig = out / "report" / "figures"
-        for name in ("cif_relapse", "cif_nrm", "km_dfs", "km_os", "trial_cif_relapse", "trial_km_os",
-                     "kinetics_P0007", "kinetics_P0001", "qpcr_wt1_abl1_plate_WT1_standard_curve",
-                     "qpcr_wt1_abl1_ntc_amplified_ct"):
-            small(fig / f"{name}.png", f"report_{name}.png")
+        for png in sorted(fig.glob("*.png")):
+            if png.stem.startswith(("cif_", "km_", "trial_", "kinetics_", "qpcr_")) and "ABL1" not in png.stem:
+                small(png, f"report_{png.stem}.png")
         rdml = ROOT.parent / "shared" / "data" / "qpcr" / "RDML__stepone_std.rdml"
         if rdml.is_file():
             plot_amplification(read_amplification(rdml), path=Path(tmp) / "amp.png")
@@ -68,7 +67,7 @@ def main() -> int:
                         encoding="utf-8")
         for page, name, height in ((pages / "study.html", "report_study_top.png", 1400),
                                    (only, "report_study_outcomes.png", 1700),
-                                   (pages / "patients" / "P0007.html", "report_patient.png", 1500)):
+                                   (pages / "patients" / "P0002.html", "report_patient.png", 1500)):
             target = Path(tmp) / name
             if shot(page, target, height):
                 small(target, name, width=1000)
