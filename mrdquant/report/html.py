@@ -468,7 +468,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     Raises
     ------
     InputError
-        ``results_dir`` is not a folder.
+        ``results_dir`` is not a folder, or holds no results at all.
 
     Notes
     -----
@@ -476,6 +476,11 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     and the rest is still written. Files are written atomically.
     """
     res = load_results(results_dir)
+    if not (res.tables or res.texts or res.run or res.gating_pages):
+        raise InputError(
+            f"{res.root}: no results found (expected flow/, qpcr/, calls/, outcomes/ or run.json "
+            "as written by mrdquant run or demo)" + ("; " + "; ".join(res.problems) if res.problems else "")
+        )
     out = Path(out_dir) if out_dir is not None else res.root / "report"
     fw = _FigureWriter(out)
     problems = list(res.problems)

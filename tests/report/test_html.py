@@ -91,6 +91,9 @@ def test_missing_parts_are_tolerated(tmp_path):
     assert [p.name for p in written if p.suffix == ".html"] == ["study.html", "P1.html"]
     with pytest.raises(InputError, match="not a results folder"):
         write_reports(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="empty: no results found"):
+        write_reports(tmp_path / "empty")
 
 
 def test_report_command(small_results, tmp_path):
