@@ -67,6 +67,15 @@ def run_demo(out: Path, *, echo=typer.echo, progress: bool = False):
     echo(f"trial: {len(trial_endpoints)} randomized patients, 1-year outcomes by arm")
     for line in trial.text().splitlines()[:3]:
         echo(f"  {line}")
+
+    # the HTML reports (study + one per patient), their figures and the Excel workbook
+    from ..report.html import write_reports
+
+    reports = write_reports(out)
+    pages = [p for p in reports if p.suffix == ".html"]
+    echo(f"report: study report {pages[0]}")
+    for page in pages[1:]:
+        echo(f"report: patient report {page}")
     return summary
 
 
