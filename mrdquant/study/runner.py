@@ -137,6 +137,16 @@ def sweep_partial_files(folder: Path) -> list[Path]:
     return removed
 
 
+def _check_writable(folder: Path) -> None:
+    """Refuse an unwritable results folder before any work is done (ConfigError naming it)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"results folder {folder}: cannot be created ({exc.strerror})") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"results folder {folder}: not writable")
+
+
 def _inputs(study: Study, progress: Progress) -> list[_Input]:
     """Every input of the study with its content hash, parameters and task."""
     groups = []
@@ -155,7 +165,8 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
             groups.append(("qpcr", [path], dict(params, specimens=sorted(specimens.items())),
                            dataclasses.replace(base, specimens=specimens)))
     out: list[_Input] = []
-    progress.start("hash", sum(len(files) for _, files, _, _ in groups))
+    n_files = sum(len(files) for _, files, _, _ in groups)
+    progress.start("hash", n_files, every=max(1, n_files // 10))
     for kind, files, params, task in groups:
         phash = Study.params_hash(params)
         for path in files:
@@ -295,6 +306,7 @@ def run_study(
     from ..store import open_store
 
     progress = progress or Progress()
+    _check_writable(study.results)
     sweep_partial_files(study.results)
     store = open_store(study.store)
     try:

@@ -182,3 +182,11 @@ def test_a_sheet_link_to_a_missing_file_leaves_that_method_empty_and_is_reported
     calls = pd.read_csv(study_copy / "results" / "calls" / "samples.csv", keep_default_na=False)
     row = calls.set_index("sample_id").loc[sheet.loc[k, "sample_id"]]
     assert row["mfc"] == ""  # not done, never guessed
+
+
+def test_an_unwritable_results_folder_is_refused_before_any_work(study_copy, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main(["run", str(study_copy), "--results", str(blocker / "results"), "--no-progress"]) == 2
+    assert "results folder" in capsys.readouterr().err
+    assert not (study_copy / "mrdquant.sqlite").exists()  # nothing was processed or stored
