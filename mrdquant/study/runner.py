@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -213,42 +214,52 @@ def _qpcr_task(study: Study) -> QpcrTask:
                     profile=study.profile)
 
 
-def _execute(todo: list[_Input], *, workers: int | None, scheduler: str | None
-             ) -> Iterator[TaskResult]:
-    """Yield one TaskResult per input, as they finish (locally or on dask.distributed)."""
-    if not todo:
-        return
+@contextlib.contextmanager
+def _cluster(workers: int | None, scheduler: str | None):
+    """A dask.distributed client (a local cluster of ``workers`` processes, or the running
+    ``scheduler``), or None for in-process work; closed on exit."""
     if not workers and not scheduler:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - dask is installed with mrdquant[distributed]
+        raise ConfigError("--workers/--scheduler need dask.distributed: pip install 'mrdquant[distributed]'") from exc
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
+        with client:
+            yield client
+        return
+    import logging
+
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _execute(todo: list[_Input], client) -> Iterator[TaskResult]:
+    """Yield one TaskResult per input as they finish, in this process (``client`` None) or
+    on the cluster. A worker lost while on a file is that file's failure, not the batch's."""
+    if client is None:
         for item in todo:
             yield run_task(item.kind, str(item.path), item.task)
         return
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - dask is installed with mrdquant[distributed]
-        raise ConfigError("--workers/--scheduler need dask.distributed: pip install 'mrdquant[distributed]'") from exc
-    cluster = None
-    try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout=10)
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
-        else:
-            import logging
+    from dask.distributed import as_completed
 
-            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        with client:
-            futures = [client.submit(run_task, item.kind, str(item.path), item.task, pure=False)
-                       for item in todo]
-            for fut in as_completed(futures):
-                result = fut.result()
-                fut.release()
-                yield result
-    finally:
-        if cluster is not None:
-            cluster.close()
+    futures = {client.submit(run_task, item.kind, str(item.path), item.task, pure=False): item for item in todo}
+    for fut in as_completed(list(futures)):
+        item = futures.pop(fut)
+        try:
+            result = fut.result()
+        except Exception as exc:  # the worker died or the task was lost: record it, go on
+            stage = "flow" if item.kind == "fcs" else "qpcr"
+            result = TaskResult(kind=item.kind, path=str(item.path),
+                                error=(stage, type(exc).__name__, f"{item.path}: worker failed ({exc})"))
+        fut.release()
+        yield result
 
 
 def _record_results(store, run_id: int, todo: list[_Input], results: Iterator[TaskResult], progress: Progress,
@@ -341,12 +352,12 @@ def _run(study: Study, store, *, workers, scheduler, progress: Progress) -> RunS
     wells_by_path: dict[str, pd.DataFrame] = {}
     status = "failed"
     try:
-        for kind, stage in (("fcs", "flow"), ("qpcr", "qpcr")):
-            part = [i for i in todo if i.kind == kind]
-            progress.start(stage, len(part))
-            _record_results(store, run_id, part, _execute(part, workers=workers, scheduler=scheduler),
-                            progress, summary, wells_by_path)
-            progress.finish()
+        with _cluster(workers if todo else None, scheduler if todo else None) as client:
+            for kind, stage in (("fcs", "flow"), ("qpcr", "qpcr")):
+                part = [i for i in todo if i.kind == kind]
+                progress.start(stage, len(part))
+                _record_results(store, run_id, part, _execute(part, client), progress, summary, wells_by_path)
+                progress.finish()
         summary.n_failed = len(summary.failures)
         run_json = study.results / "run.json"
         previous = _read_json(run_json)
