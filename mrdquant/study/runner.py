@@ -321,7 +321,8 @@ def run_study(
     sweep_partial_files(study.results)
     store = open_store(study.store)
     try:
-        return _run(study, store, workers=workers, scheduler=scheduler, progress=progress)
+        with store.exclusive(str(study.root)):
+            return _run(study, store, workers=workers, scheduler=scheduler, progress=progress)
     finally:
         progress.finish()
         store.close()
