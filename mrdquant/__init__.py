@@ -31,6 +31,7 @@ from .errors import (
     MrdquantWarning,
     QcWarning,
     QPCRError,
+    ReferenceFileError,
     StatisticalWarning,
     ThresholdWarning,
 )
@@ -58,6 +59,11 @@ _LAZY = {
     "load_panel": ".mfc.panels",
     "list_panels": ".mfc.panels",
     "Panel": ".mfc.panels",
+    "quantify_mfc": ".mfc.quantify",
+    # mfc: different-from-normal MRD
+    "NormalReference": ".mfc.reference",
+    "quantify_dfn": ".mfc.dfn",
+    "DfnResult": ".mfc.dfn",
     # pcr
     "standard_curve": ".pcr.calibration",
     "StandardCurve": ".pcr.calibration",
@@ -74,6 +80,7 @@ _LAZY = {
     "Profile": ".profiles",
     # report
     "plot_kinetics": ".report.kinetics",
+    "write_reports": ".report.html",
     # study runner and results store
     "load_study": ".study.config",
     "run_study": ".study.runner",
@@ -107,6 +114,7 @@ __all__ = [
     "ClinicalDataError",
     "ConfigError",
     "AssayQcError",
+    "ReferenceFileError",
     "MrdquantWarning",
     "FCSWarning",
     "ThresholdWarning",

@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: file names written into ``--out`` (suffix from ``--format``)
 OUTPUT_STEMS = ("patients", "samples", "profile")
 
@@ -58,7 +60,17 @@ def run_calls(
     echo=print,
     echo_err=print,
 ) -> dict:
-    """Classify, write the tables (and plots); return ``{"written": [...], "failed": [...]}``."""
+    """Classify, write the tables (and plots).
+
+    The one code path from tables to calls: ``mrdquant calls`` and ``mrdquant demo`` both
+    run it, so their ``samples`` tables are the same (e.g. ``days_from_hsct`` filled).
+
+    Returns
+    -------
+    dict
+        ``written`` (paths), ``failed`` (patients whose plot failed), ``timelines`` (one
+        row per patient) and ``samples`` (one row per sample) as written.
+    """
     import pandas as pd
 
     from ..calls.rules import timeline_rules
@@ -73,7 +85,11 @@ def run_calls(
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
     pts = read_patients(patients, date_format=date_format)
+    if pre_hsct not in ("raise", "drop"):
+        raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
     smp = read_samples(samples, pts, pre_hsct=pre_hsct, date_format=date_format)
+    if pre_hsct == "drop":
+        echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
     ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 
@@ -109,7 +125,7 @@ def run_calls(
     echo("status: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("negative", "MRDsin+", "MRDco+", "not evaluable")))
     for path in written:
         echo(f"wrote {path}")
-    return {"written": written, "failed": failed}
+    return {"written": written, "failed": failed, "timelines": timeline, "samples": called}
 
 
 def _value_text(value) -> str:
@@ -158,5 +174,4 @@ def register(app: typer.Typer) -> None:
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=1)
+        exit_if_failed(result["failed"])

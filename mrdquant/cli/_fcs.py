@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: columns of the ``fcs-info`` table, in order
 FCS_INFO_COLUMNS = (
     "file",
@@ -106,6 +108,5 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {out}", err=True)
         failed = int((table["error"] != "").sum())
         if failed:
-            # some inputs failed, the rest were summarised: one line on stderr, exit code 1
             typer.echo(f"mrdquant: error: {failed} of {len(table)} FCS file(s) could not be read", err=True)
-            raise typer.Exit(code=1)
+        exit_if_failed(failed)

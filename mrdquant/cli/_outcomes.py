@@ -7,8 +7,18 @@ from typing import Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: tables written into ``--out`` (CSV)
 OUTPUT_TABLES = ("endpoints", "estimates", "tests", "cox_univariate", "cohort_table", "cohort_table_wide")
+
+
+def _levels(values) -> list[str]:
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(v) for v in values.cat.categories]
+    return sorted(str(v) for v in values.dropna().unique())
 
 
 def _split(text: str | None) -> list[str]:
@@ -118,8 +128,14 @@ def run_outcomes(
 
         import matplotlib.pyplot as plt
 
-        xlabel = f"Months from {index.replace('_', ' ')}"
-        todo = [("cif", "relapse", "Cumulative incidence of relapse"), ("km", "dfs", "Disease-free survival"),
+        from ..report.figures import group_colors
+        from ..report.survival_plots import index_label
+
+        xlabel = f"Months from {index_label(index)}"
+        colors = group_colors(_levels(ep[group_col]))
+        horizon = dict(horizon=12.0 * at_years, horizon_label=f"At {at_years:g} year{'s' if at_years != 1 else ''}")
+        todo = [("cif", "relapse", "Cumulative incidence of relapse"),
+                ("km", "dfs", "Leukemia-free survival" if trial else "Disease-free survival"),
                 ("km", "os", "Overall survival")]
         if not trial:
             todo.insert(1, ("cif", "nrm", "Non-relapse mortality"))
@@ -127,12 +143,9 @@ def run_outcomes(
             target = out / f"{kind}_{name}.png"
             sub = ep[ep[f"{name}_event"].notna()]
             try:
-                if kind == "cif":
-                    fig = plot_cif(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
-                                   path=target, xlabel=xlabel, title=title)
-                else:
-                    fig = plot_km(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
-                                  path=target, xlabel=xlabel, title=title)
+                plot = plot_cif if kind == "cif" else plot_km
+                fig = plot(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
+                           path=target, xlabel=xlabel, title=title, colors=colors, **horizon)
                 plt.close(fig)
                 written.append(target)
             except Exception as exc:  # one failed plot must not stop the others
@@ -201,5 +214,4 @@ def register(app: typer.Typer) -> None:
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=1)
+        exit_if_failed(result["failed"])

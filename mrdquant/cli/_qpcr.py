@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 
 def register(app: typer.Typer) -> None:
     """Add the ``qpcr`` command to ``app``."""
@@ -75,5 +77,4 @@ def register(app: typer.Typer) -> None:
             f"{len(results_all)} of {len(exports)} exports read, {len(wells)} wells, {len(results)} samples: "
             + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
         )
-        if errors:
-            raise typer.Exit(code=1)
+        exit_if_failed(errors)

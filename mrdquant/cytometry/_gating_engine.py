@@ -17,7 +17,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import GatingError, MrdquantError
+from ..errors import GatingError, MrdquantError, located
 from .gates import FCS_SPILLOVER, UNCOMPENSATED, _range_and
 
 __all__ = ["evaluate"]
@@ -208,7 +208,7 @@ class _SamplePlan:
         try:
             return self.sample.channel_index(name)
         except MrdquantError as exc:
-            raise GatingError(f"{self.where}: the gating strategy needs channel {name!r}: {exc}") from None
+            raise GatingError(located(self.where, f"the gating strategy needs channel {name!r}: {exc}")) from None
 
     def _comp_id(self, comp: str, idx: int) -> Optional[str]:
         """Effective compensation of channel ``idx``: None when it stays uncompensated."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import GatingMLError, MrdquantError
+from ..errors import GatingMLError, MrdquantError, located
 from ..io.gatingml import GatingMLDocument
 from .gates import (
     BooleanGate,
@@ -83,7 +83,7 @@ def strategy_from_document(doc: GatingMLDocument, cls=None):
         try:
             transforms[tid] = transform_from_dict(params)
         except MrdquantError as exc:
-            raise GatingMLError(f"{src}: transformation {tid!r}: {exc}") from exc
+            raise GatingMLError(located(src, f"transformation {tid!r}: {exc}")) from exc
         if spec.get("dimensions"):
             ratio_channels[tid] = tuple(spec["dimensions"])
     matrices = {}
@@ -96,13 +96,13 @@ def strategy_from_document(doc: GatingMLDocument, cls=None):
         try:
             gates.append(_gate(g))
         except GatingMLError as exc:
-            raise GatingMLError(f"{src}: {exc}") from None
+            raise GatingMLError(located(src, exc)) from None
         if g.get("name"):
             names[g["id"]] = g["name"]
     try:
         return cls(gates, transforms=transforms, ratio_channels=ratio_channels, matrices=matrices, names=names)
     except GatingMLError as exc:
-        raise GatingMLError(f"{src}: {exc}") from None
+        raise GatingMLError(located(src, exc)) from None
 
 
 def _dimension_dict(d: Dimension, **extra) -> dict:

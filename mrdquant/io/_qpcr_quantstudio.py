@@ -108,12 +108,17 @@ def _split(lines: list[str], delimiter: str = "\t") -> list[list[str]]:
     return [row for row in csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)]
 
 
-def read_quantstudio_text(path: Path, *, plate: str, last_cycle: float | None = None) -> pd.DataFrame:
+def read_quantstudio_text(
+    path: Path, *, plate: str, last_cycle: float | None = None, cycles: float | None = None
+) -> pd.DataFrame:
     """Read a QuantStudio / 7500 / StepOne tab-separated text export (SDS v1 or v2)."""
     lines, encoding = read_text_lines(path)
     sections = [i for i, line in enumerate(lines) if line.strip().startswith("[") and line.strip().endswith("]")]
     names = [lines[i].strip()[1:-1].strip().casefold() for i in sections]
     source = path.name
+    # the header does not state the number of cycles, and per-cycle sections are often
+    # exported truncated: the run's length is only known when the caller gives it
+    basis = f"cycles={cycles:g} given" if cycles is not None else None
     if sections:
         if "results" not in names:
             present = ", ".join(f"[{lines[i].strip()[1:-1]}]" for i in sections)
@@ -126,16 +131,18 @@ def read_quantstudio_text(path: Path, *, plate: str, last_cycle: float | None = 
         stop = sections[k + 1] if k + 1 < len(sections) else len(lines)
         rows = _split(lines[start:stop])
         return wells_from_rows(rows, source=source, plate=plate, what="[Results] section", last_cycle=last_cycle,
-                               encoding=encoding)
+                               encoding=encoding, cycles=cycles, cycles_basis=basis)
     rows = _split(lines)
     header_row = find_header_row(rows, source=source, what="the text export", encoding=encoding)
     return wells_from_rows(
         rows, source=source, plate=plate, what="the text export", header_row=header_row, last_cycle=last_cycle,
-        encoding=encoding,
+        encoding=encoding, cycles=cycles, cycles_basis=basis,
     )
 
 
-def read_quantstudio_excel(path: Path, *, plate: str, last_cycle: float | None = None) -> pd.DataFrame:
+def read_quantstudio_excel(
+    path: Path, *, plate: str, last_cycle: float | None = None, cycles: float | None = None
+) -> pd.DataFrame:
     """Read the ``Results`` sheet of a QuantStudio / Design & Analysis / 7500 Excel export."""
     source = path.name
     engine = "xlrd" if path.suffix.lower() == ".xls" else "openpyxl"
@@ -144,7 +151,9 @@ def read_quantstudio_excel(path: Path, *, plate: str, last_cycle: float | None =
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl: "Workbook contains no default style"
-            book = pd.ExcelFile(path, engine=engine)
+            # xlrd prints damaged-file warnings to stdout; our error message says what matters
+            kwargs = {"logfile": io.StringIO()} if engine == "xlrd" else None
+            book = pd.ExcelFile(path, engine=engine, engine_kwargs=kwargs)
             sheets = book.sheet_names
             name = next((s for s in sheets if s.strip().casefold() == "results"), None)
             if name is None:
@@ -162,7 +171,8 @@ def read_quantstudio_excel(path: Path, *, plate: str, last_cycle: float | None =
     except Exception as exc:  # zipfile.BadZipFile, xlrd.XLRDError, ...
         raise QPCRError(f"{source}: not a readable Excel workbook ({exc})") from exc
     rows = table.where(table.notna(), None).values.tolist()
-    wells = wells_from_rows(rows, source=source, plate=plate, what="'Results' sheet", last_cycle=last_cycle)
+    wells = wells_from_rows(rows, source=source, plate=plate, what="'Results' sheet", last_cycle=last_cycle,
+                            cycles=cycles, cycles_basis=None if cycles is None else f"cycles={cycles:g} given")
     if groups is not None:
         wells = _fill_standard_quantities(wells, groups, source=source)
     return wells

@@ -77,6 +77,8 @@ _RESULT_ALIASES = {
     "neg": "negative",
     "-": "negative",
     "not detected": "negative",
+    "negative (detected below threshold)": "negative",  # status_detail of mrdquant's MFC tables
+    "positive, not quantifiable": "positive",
     "not evaluable": "not evaluable",
     "not_evaluable": "not evaluable",
     "not-evaluable": "not evaluable",
@@ -98,6 +100,11 @@ _SPECIMEN_ALIASES = {
 
 #: ISO 8601 calendar date, optionally with a time of day (the time is dropped)
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+#: the dates a table may hold (datetime64[ns] range, whole days)
+_MIN_DATE = pd.Timestamp("1678-01-01")
+_MAX_DATE = pd.Timestamp("2261-12-31")
 
 
 class _Table:
@@ -127,6 +134,13 @@ class _Table:
                 f"got {type(source).__name__}"
             )
         self.df.columns = [str(c).strip() for c in self.df.columns]
+        seen = pd.Index(self.df.columns)
+        if seen.has_duplicates:
+            twice = sorted(set(seen[seen.duplicated()]))
+            raise ClinicalDataError(
+                f"{self.name}: column(s) {twice} appear more than once (after trimming spaces); "
+                "expected each column once"
+            )
         self.df = self.df.reset_index(drop=True)
 
     def where(self, pos: int, column: str | None = None) -> str:
@@ -184,7 +198,15 @@ class _Table:
                 elif _ISO_DATE.match(value.strip()):
                     stamp = pd.Timestamp(value.strip())
                 else:
-                    raise ValueError("not in ISO 8601 layout")
+                    raise ClinicalDataError(
+                        f"{self.where(pos, column)}: cannot parse {value!r} as a date: not ISO 8601 "
+                        "(YYYY-MM-DD), and dates are never guessed; name the table's layout with "
+                        "date_format= (CLI --date-format), e.g. '%d/%m/%Y'"
+                    )
+                if stamp is not pd.NaT and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
+                    raise ValueError(f"year {stamp.year} is outside {_MIN_DATE.year}-{_MAX_DATE.year}")
+            except ClinicalDataError:
+                raise
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ClinicalDataError(
                     f"{self.where(pos, column)}: cannot parse {value!r} as a date ({exc}); {expected}"
@@ -333,7 +355,8 @@ def read_samples(
         HSCT date, and the column ``days_from_hsct`` is added.
     pre_hsct : {"raise", "drop"}, default "raise"
         What to do with samples dated before the HSCT (pre-transplant samples are not
-        part of post-transplant monitoring): raise, or drop them silently.
+        part of post-transplant monitoring): raise, or drop them; the number dropped is
+        in ``.attrs["pre_hsct_dropped"]``.
     date_format : str, optional
         ``strptime`` layout of the date columns written as text (e.g. ``"%d/%m/%Y"``);
         default ISO 8601 ``YYYY-MM-DD``. Text in any other layout is an error naming the
@@ -440,13 +463,19 @@ def read_samples(
                 f"{table.where(pos, 'date')}: sample {out['sample_id'].iloc[pos]!r} dated "
                 f"{out['date'].iloc[pos].date()} is before the HSCT of patient "
                 f"{out['patient_id'].iloc[pos]!r} ({hsct_dates.iloc[pos].date()}); post-transplant "
-                "monitoring starts at HSCT (pass pre_hsct='drop' to ignore such samples)"
+                "monitoring starts at HSCT (to leave such samples out: --pre-hsct drop on the command "
+                "line, pre_hsct='drop' in Python)"
             )
         keep = ~before
         out = out[keep].copy()
         out["days_from_hsct"] = (out["date"] - hsct_dates[keep]).dt.days.astype("int64")
+        dropped = int(before.sum())
+    else:
+        dropped = 0
 
-    return out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result = out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result.attrs["pre_hsct_dropped"] = dropped
+    return result
 
 
 def _is_validated_patients(df) -> bool:

@@ -3,7 +3,9 @@
 ``load_panel`` / ``list_panels`` read the marker-based panels (``docs/panels.md``);
 ``prepare`` resolves a file's channels, runs acquisition QC and places the panel's gates;
 ``quantify_mfc`` turns that into an :class:`~mrdquant.cytometry.laip.MfcResult`
-(``docs/mfc-mrd.md``).
+(``docs/mfc-mrd.md``). ``NormalReference`` and ``quantify_dfn`` find different-from-normal
+(DfN) events against a normal-marrow reference; ``integrated_call`` joins LAIP and DfN
+(``docs/dfn.md``).
 """
 
 from __future__ import annotations
@@ -16,6 +18,30 @@ _LAZY = {
     "list_panels": ".panels",
     "normalize_marker": ".panels",
     "resolve_channels": ".markers",
+    "prepare": ".preparation",
+    "PreparedSample": ".preparation",
+    "quantify_mfc": ".quantify",
+    "combine_tubes": ".quantify",
+    "results_table": ".quantify",
+    "RESULT_COLUMNS": ".quantify",
+    "derive_laip": ".patient_laip",
+    "read_laip": ".patient_laip",
+    "write_laip": ".patient_laip",
+    "apply_laip": ".patient_laip",
+    "PatientLaip": ".patient_laip",
+    "plot_gating": ".plots",
+    "NormalReference": ".reference",
+    "REFERENCE_FORMAT_VERSION": ".reference",
+    "quantify_dfn": ".dfn",
+    "DfnResult": ".dfn",
+    "integrated_call": ".dfn",
+    "IntegratedResult": ".dfn",
+    "POPULATION_COLUMNS": ".dfn",
+    "plot_dfn_populations": ".dfn_plots",
+    "GaussianMixtureModel": ".novelty",
+    "fit_mixture": ".novelty",
+    "score_mixture": ".novelty",
+    "group_novel_events": ".novelty",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

@@ -22,7 +22,7 @@ import re
 from ..errors import ConfigError
 from .panels import Panel, normalize_marker
 
-__all__ = ["resolve_channels", "resolve_scatter"]
+__all__ = ["resolve_channels", "resolve_scatter", "check_strategy_markers"]
 
 _FSC_A = ("FSC-A", "FSC", "FS", "FS-A", "FSC-Area", "FS INT", "FS Lin")
 _FSC_H = ("FSC-H", "FS-H", "FSC-Height")
@@ -137,3 +137,43 @@ def resolve_scatter(sample) -> dict[str, str | None]:
         "SSC-A": _find(sample, _SSC_A),
         "Time": _find(sample, _TIME),
     }
+
+
+def check_strategy_markers(markers: dict, sample) -> None:
+    """Refuse a file whose ``$PnS`` disagree with the markers a strategy expects.
+
+    Parameters
+    ----------
+    markers : dict of str to str
+        ``$PnN`` -> expected marker (``GatingMLDocument.markers``).
+    sample : FlowSample
+
+    Raises
+    ------
+    GatingError
+        A channel carries another marker than the strategy expects (the message names
+        the file, the channel, both markers and where the expected marker is in the
+        file, if anywhere), or a channel the strategy needs is missing. A channel whose
+        ``$PnS`` is empty is accepted (the file does not say what it carries).
+    """
+    from ..errors import GatingError
+
+    where = _where(sample)
+    norm_pns = [normalize_marker(s) for s in sample.markers]
+    problems = []
+    for pnn, marker in markers.items():
+        try:
+            idx = sample.channels.index(pnn)
+        except ValueError:
+            problems.append(f"no channel {pnn!r} (expected to carry {marker!r})")
+            continue
+        have = sample.markers[idx]
+        if have and normalize_marker(have) != normalize_marker(marker):
+            elsewhere = [sample.channels[i] for i, v in enumerate(norm_pns) if v == normalize_marker(marker)]
+            hint = f"; the file has {marker!r} on {elsewhere[0]!r}" if elsewhere else f"; the file has no {marker!r}"
+            problems.append(f"channel {pnn!r} carries {have!r}, the strategy expects {marker!r}{hint}")
+    if problems:
+        raise GatingError(
+            f"{where}: the gating strategy does not fit this file's markers ($PnS): " + "; ".join(problems)
+            + ". Use a strategy made for this tube's panel"
+        )

@@ -388,7 +388,7 @@ def cox(
     >>> df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 1, 0],
     ...                    "x": [1, 0, 1, 0, 1, 0]})
     >>> list(cox(df, "t", "e", ["x"]).columns)
-    ['term', 'coef', 'hr', 'se', 'z', 'p_value', 'hr_lower', 'hr_upper']
+    ['term', 'coef', 'hr', 'se', 'z', 'p_value', 'hr_lower', 'hr_upper', 'converged', 'note']
     """
     if ties not in ("efron", "breslow"):
         raise InputError(f"ties: {ties!r} is not supported; expected 'efron' or 'breslow'")

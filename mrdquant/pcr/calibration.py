@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QPCRError
+from ..io.qpcr import check_ct_range
 
 __all__ = [
     "StandardCurve",
@@ -191,6 +192,7 @@ def standard_curve(
     min_r2: float = DEFAULT_MIN_R2,
     max_standard_deviation: float | None = None,
     min_levels: int = 3,
+    cycles: float | None = None,
 ) -> StandardCurve:
     """Fit the standard curve of one target on one plate.
 
@@ -216,6 +218,9 @@ def standard_curve(
         (default) keeps every well, as the instruments do.
     min_levels : int, default 3
         Fewer distinct standard quantities fail the curve.
+    cycles : float, optional, cycles
+        Cycles of the run: a Ct outside ``0 < Ct <= cycles`` (default 50) in a well that is
+        not omitted is refused (:func:`mrdquant.io.qpcr.check_ct_range`).
 
     Returns
     -------
@@ -224,8 +229,8 @@ def standard_curve(
     Raises
     ------
     QPCRError
-        No standard wells for ``target`` (on ``plate``), or several plates and no
-        ``plate`` given.
+        No standard wells for ``target`` (on ``plate``), several plates and no ``plate``
+        given, or an impossible Ct (naming file, well and value).
 
     Examples
     --------
@@ -234,6 +239,7 @@ def standard_curve(
     """
     lo, hi = _validate_limits(slope_range, min_r2)
     _require_columns(wells)
+    check_ct_range(wells, cycles=cycles)
     sel = wells[(wells["role"] == "standard") & (wells["target"] == target)]
     plates = sorted(sel["plate"].unique())
     if plate is not None:

@@ -13,10 +13,18 @@ from mrdquant.cli.main import main
 
 
 @pytest.fixture(scope="module")
-def demo_out(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "results"
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
+def demo_out(demo_run):
+    return demo_run[0]
+
+
+def test_demo_prints_the_report_paths(demo_run):
+    out, printed = demo_run
+    study = (out / "report" / "study.html").resolve()
+    assert f"report: study report {study}" in printed
+    patients = sorted((out / "report" / "patients").glob("*.html"))
+    calls = pd.read_csv(out / "calls" / "patients.csv")
+    assert [p.stem for p in patients] == sorted(calls["patient_id"])
+    assert str(patients[0].resolve()) in printed
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +112,20 @@ def test_demo_trial_counts_match_the_patients_table(demo_out, data_samples):
     assert len(endpoints) == patients["randomization_date"].notna().sum()
     estimates = pd.read_csv(demo_out / "trial" / "estimates.csv")
     assert {"preemptive", "prophylactic"} <= set(estimates["group"])
+
+
+def test_demo_calls_are_the_calls_command_output(demo_out, data_samples, tmp_path):
+    """The demo's calls/ folder is what `mrdquant calls` writes for the same tables."""
+    cohort = data_samples / "cohort"
+    assert main(["calls", "--patients", str(cohort / "patients.csv"), "--samples", str(cohort / "samples.csv"),
+                 "--out", str(tmp_path / "calls")]) == 0
+    for name in ("samples.csv", "patients.csv", "profile.csv"):
+        demo = pd.read_csv(demo_out / "calls" / name)
+        cli = pd.read_csv(tmp_path / "calls" / name)
+        pd.testing.assert_frame_equal(demo, cli)
+    samples = pd.read_csv(demo_out / "calls" / "samples.csv")
+    assert samples["days_from_hsct"].notna().all() and (samples["days_from_hsct"] >= 0).all()
+    # days from HSCT by hand for one sample
+    pts = pd.read_csv(cohort / "patients.csv", parse_dates=["hsct_date"]).set_index("patient_id")
+    row = samples.iloc[0]
+    assert row["days_from_hsct"] == (pd.Timestamp(row["date"]) - pts.loc[row["patient_id"], "hsct_date"]).days

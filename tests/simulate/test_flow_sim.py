@@ -24,8 +24,10 @@ from mrdquant.simulate.flow import (
 # population shares chosen here (not read from the simulator), in % of normal nucleated cells
 B_WEIGHTS = {
     "granulocytes": 45.0,
+    "promyelocytes": 3.0,
     "monocytes": 7.0,
     "T_cells": 12.0,
+    "gd_T_cells": 0.6,
     "NK_cells": 3.0,
     "erythroid": 18.0,
     "myeloid_progenitors": 1.0,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -78,9 +77,6 @@ def test_simulate_data_samples(app, tmp_path):
     assert len(list(flow.glob("*.fcs"))) == 5
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("mrdquant.cli._demo") is None, reason="the full command line is not assembled yet"
-)
 def test_through_main(tmp_path, capsys):
     from mrdquant.cli.main import main
 

@@ -1,0 +1,138 @@
+"""DfN MRD on simulated follow-ups against a reference fitted on separately simulated normals.
+
+CI-sized: references from 3 normal marrows of 100,000 events, follow-ups of 150,000-200,000
+events; the full-size multi-seed evaluation is in ``test_dfn_evaluation.py`` (slow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import spearmanr
+
+from mrdquant.errors import ReferenceFileError
+from mrdquant.mfc.dfn import POPULATION_COLUMNS, integrated_call, quantify_dfn
+from mrdquant.mfc.reference import NormalReference
+
+from ._dfn_sim import simulate_followup, simulate_normals
+
+
+def _f1(pred, truth):
+    tp = np.count_nonzero(pred & truth)
+    return 2 * tp / max(1, np.count_nonzero(pred) + np.count_nonzero(truth))
+
+
+@pytest.fixture(scope="module")
+def b_ref(tmp_path_factory):
+    ref = NormalReference.fit(simulate_normals("B-ALL", 3, 100_000, 9000), "B-ALL", seed=0)
+    return ref.save(tmp_path_factory.mktemp("ref") / "b_all.npz")
+
+
+@pytest.fixture(scope="module")
+def aml_ref():
+    return NormalReference.fit(simulate_normals("AML", 3, 100_000, 9100), "AML", seed=0)
+
+
+@pytest.fixture(scope="module")
+def laip_strategy(tmp_path_factory):
+    from mrdquant.cytometry.gating import GatingStrategy
+    from mrdquant.simulate._flow_gatingml import b_all_laip_gatingml
+
+    path = tmp_path_factory.mktemp("gml") / "b_all_laip.xml"
+    path.write_text(b_all_laip_gatingml(), encoding="utf-8")
+    return GatingStrategy.from_gatingml(path)
+
+
+def test_reference_records_panel_training_and_calibration(b_ref):
+    ref = NormalReference.load(b_ref)
+    assert ref.panel_id == "B-ALL" and len(ref.panel_hash) == 64
+    assert ref.features == ("CD58", "CD10", "CD34", "CD19", "CD38", "CD20", "Syto41", "CD45", "FSC-A", "SSC-A")
+    assert [t["role"] for t in ref.training].count("calibration") == 1 and len(ref.training) == 3
+    assert ref.calibration["achieved_fp_event_rate"] <= ref.calibration["fp_event_rate"]
+    # the held-out normal marrow has no DfN population
+    assert ref.calibration["dfn_events_per_sample"] == [0]
+
+
+@pytest.mark.parametrize("mrd,seed", [(1e-2, 1), (1e-3, 2), (1e-3, 3)])
+def test_shifted_b_all_blasts_found_by_dfn_missed_by_laip(b_ref, laip_strategy, mrd, seed):
+    sample, truth = simulate_followup("B-ALL", 200_000, mrd, seed, "shifted")
+    y = truth.is_leukemic.to_numpy()
+    res = quantify_dfn(sample, b_ref)
+    laip = np.asarray(laip_strategy.gate(sample).membership("LAIP"))
+    assert _f1(res.aberrant_mask, y) >= 0.92
+    assert np.count_nonzero(laip & y) <= 0.05 * y.sum()  # the diagnostic gate needs CD34+
+    assert res.status == "positive"
+    call = integrated_call(laip, res)
+    assert call.agreement == "DfN only" and call.dfn_only_events == res.laip_events - call.both_events
+    assert call.union_events == np.count_nonzero(laip | res.aberrant_mask)
+    assert _f1(call.union_mask, y) >= 0.92
+    pop = res.populations.iloc[0]
+    assert list(res.populations.columns[: len(POPULATION_COLUMNS)]) == POPULATION_COLUMNS
+    assert pop.events == res.laip_events and pop.shift_sd_CD38 < -3  # CD38 dim against any normal population
+
+
+def test_diagnostic_b_all_blasts_found_by_both(b_ref, laip_strategy):
+    sample, truth = simulate_followup("B-ALL", 200_000, 2e-3, 4)
+    y = truth.is_leukemic.to_numpy()
+    res = quantify_dfn(sample, b_ref)
+    laip = np.asarray(laip_strategy.gate(sample).membership("LAIP"))
+    call = integrated_call(laip, res)
+    assert call.agreement == "both positive"
+    assert call.both_events >= 0.8 * y.sum()
+    assert _f1(res.aberrant_mask, y) >= 0.92
+
+
+@pytest.mark.parametrize("mrd,seed", [(1e-2, 5), (2e-3, 6)])
+def test_asynchronous_only_aml_blasts_found(aml_ref, mrd, seed):
+    sample, truth = simulate_followup("AML", 200_000, mrd, seed, "asynchronous")
+    y = truth.is_leukemic.to_numpy()
+    res = quantify_dfn(sample, aml_ref)
+    assert _f1(res.aberrant_mask, y) >= 0.92
+    assert res.status == "positive" and res.disease == "AML"
+
+
+def test_normal_marrows_have_no_dfn_events(b_ref, aml_ref):
+    for i, (panel, ref) in enumerate([("B-ALL", b_ref), ("B-ALL", b_ref), ("AML", aml_ref), ("AML", aml_ref)]):
+        sample = simulate_normals(panel, 2, 150_000, 7000 + 10 * i)[i % 2]
+        res = quantify_dfn(sample, ref)
+        assert res.laip_events == 0 and res.status in ("negative", "not evaluable"), res.reason
+        assert len(res.populations) == 0
+
+
+def test_measured_mrd_tracks_true_mrd(b_ref):
+    true, measured = [], []
+    for k, mrd in enumerate([1e-2, 5e-3, 2e-3, 1e-3, 5e-4]):
+        sample, truth = simulate_followup("B-ALL", 150_000, mrd, 40 + k, "shifted" if k % 2 else "diagnostic")
+        res = quantify_dfn(sample, b_ref)
+        true.append(truth.is_leukemic.sum() / truth.is_denominator.sum())
+        measured.append(res.mrd_fraction)
+    assert spearmanr(true, measured)[0] >= 0.95
+    np.testing.assert_allclose(measured, true, rtol=0.2)
+
+
+def test_too_few_events_is_not_evaluable(b_ref):
+    sample, _ = simulate_followup("B-ALL", 3_000, 0.0, 77)
+    res = quantify_dfn(sample, b_ref)
+    assert res.status == "not evaluable" and "denominator events" in res.reason
+
+
+def test_reference_of_another_panel_is_refused(b_ref, aml_ref):
+    aml_sample, _ = simulate_followup("AML", 5_000, 0.0, 78)
+    with pytest.raises(ReferenceFileError, match=r"FITC-A is 'CD7', reference expects 'CD58'"):
+        quantify_dfn(aml_sample, b_ref)
+    b_sample, _ = simulate_followup("B-ALL", 5_000, 0.0, 79)
+    with pytest.raises(ReferenceFileError, match="fitted for panel 'B-ALL'.*uses panel 'AML'"):
+        quantify_dfn(b_sample, b_ref, panel="AML")
+    with pytest.raises(ReferenceFileError, match="FITC-A is 'CD58', reference expects 'CD7'"):
+        quantify_dfn(b_sample, aml_ref)
+
+
+def test_result_carries_thresholds_and_provenance(b_ref):
+    sample, _ = simulate_followup("B-ALL", 50_000, 1e-2, 80)
+    res = quantify_dfn(sample, b_ref, sample_id="S1")
+    thr = res.thresholds_table().set_index("parameter")
+    assert {"lod_events", "lloq_events", "positivity_pct", "novelty_log_density", "fp_event_rate"} <= set(thr.index)
+    assert res.provenance["panel_id"] == "B-ALL" and len(res.provenance["reference_sha256"]) == 64
+    row = res.to_row()
+    assert row["sample_id"] == "S1" and row["dfn_events"] == res.laip_events == int(res.aberrant_mask.sum())
+    assert res.aberrant_features.shape == (res.laip_events, 10)
