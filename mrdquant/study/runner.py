@@ -67,6 +67,7 @@ class RunSummary:
     failures: list = field(default_factory=list)
     headlines: dict = field(default_factory=dict)
     written: list = field(default_factory=list)
+    reports: list = field(default_factory=list)
     up_to_date: bool = False
 
     @property
@@ -91,6 +92,7 @@ class RunSummary:
             "failures": self.failures,
             "stages": self.headlines,
             "files_written": len(self.written),
+            "report": str(self.reports[0]) if self.reports else None,
             "exit_code": self.exit_code,
         }
 
@@ -110,6 +112,8 @@ class RunSummary:
             lines.append(f"  ... and {len(self.failures) - 15} more failures (mrdquant export STUDY errors)")
         lines.append(f"store: {self.store}")
         lines.append(f"results: {self.results}")
+        if self.reports:
+            lines.append(f"report: {self.reports[0]}")
         return "\n".join(lines)
 
 
@@ -477,6 +481,19 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
         "headlines": summary.headlines,
     }
     written.append(write_text(json.dumps(run_record, indent=2, default=str) + "\n", out / "run.json"))
+
+    # -- the HTML reports (study + one per patient), from the results folder just written ------
+    from ..report.html import write_reports
+
+    progress.line("report: writing the study and patient reports")
+    try:
+        summary.reports = write_reports(out)
+    except MrdquantError as exc:
+        _stage_failed(store, run_id, summary, "report", str(out), exc)
+    else:
+        written += summary.reports
+        pages = [p for p in summary.reports if p.suffix == ".html"]
+        summary.headlines["report"] = f"{pages[0]} and {len(pages) - 1} patient report(s)"
 
 
 def _counts_text(counts: dict) -> str:
