@@ -156,8 +156,11 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
     """Every input of the study with its content hash, parameters and task."""
     groups = []
     for spec, files in study.fcs_groups():
-        task = FlowTask(panel=spec.panel_id, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
-                        denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
+        task = FlowTask(panel=spec.panel, strategy=None if spec.strategy is None else str(spec.strategy),
+                        laip_gate=spec.laip_gate, denominator_gate=spec.denominator_gate, disease=spec.disease,
+                        profile=study.profile, laip=spec.laip,
+                        plots_dir=str(study.results / "flow" / "plots") if spec.plots and spec.strategy is None
+                        else None)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
     if study.qpcr:
         import dataclasses
@@ -406,9 +409,11 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
     if study.flow:
         ids = [i.input_id for i in done if i.kind == "fcs"]
         mfc = store.results_for("mfc_results", ids)
-        from ..cytometry.laip import MRD_TABLE_COLUMNS
+        from ..store.schema import MFC_COLUMNS
 
-        mfc_out = mfc[MRD_TABLE_COLUMNS + ["panel_id"] + prov_cols]
+        # the columns this study's method(s) filled, then the provenance
+        keep = [c for c in MFC_COLUMNS if c not in prov_cols and (c in ("sample_id", "status") or mfc[c].notna().any())]
+        mfc_out = mfc[keep + prov_cols]
         written += [write_table(mfc_out, out / "flow" / "mfc_results.csv"),
                     write_table(mfc_out, out / "flow" / "mfc_results.parquet")]
         counts = mfc["status"].value_counts().to_dict()
