@@ -48,8 +48,8 @@ from .gates import (
     QuadrantGate,
     RectangleGate,
 )
-from .gating_batch import ERRORS_COLUMNS, GatingBatch, GatingFailure, gate_many, gate_one
-from .gating_result import COUNTS_COLUMNS, GatingResult
+from .gating_batch import ERRORS_COLUMNS, GatingBatch, GatingFailure, gate_many, gate_one  # noqa: F401  (re-exported)
+from .gating_result import COUNTS_COLUMNS, GatingResult  # noqa: F401  (re-exported)
 
 __all__ = ["GatingStrategy", "GatingResult", "GatingFailure", "GatingBatch", "COUNTS_COLUMNS"]
 

@@ -19,7 +19,7 @@ wrong:
   32 bits) for one channel, that fills the DATA with exactly ``$TOT`` events.
 
 Readings that keep ``$PAR`` are only tried when the TEXT describes no channel beyond it
-(keywords of channel ``$PAR``\ +1 point at ``$PAR`` instead).
+(keywords of the channel after ``$PAR`` point at ``$PAR`` instead).
 
 That reading is then used, with an :class:`~mrdquant.errors.FCSWarning` saying which
 keyword was overridden and why. Two or more fitting readings are refused (listing them).
@@ -279,7 +279,7 @@ def _disagreement(n_par, tot, described, channels, size, start, end, avail) -> s
     if size > avail:
         tail += f" and the file has only {avail} bytes from the DATA start (truncated?)"
     elif described >= n_par and need > avail:
-        tail += f" (the file has only {avail} bytes from the DATA start: truncated?)"
+        tail += f" (and the file has only {avail} bytes from the DATA start)"
     return head + tail
 
 
