@@ -209,7 +209,7 @@ def _read_timelines(timelines: Any, pids: pd.Series) -> pd.DataFrame:
     for col in ("first_positive_date", "negativity_date"):
         if col in tl.columns:
             try:
-                tl[col] = pd.to_datetime(tl[col])
+                tl[col] = pd.to_datetime(tl[col], format="ISO8601")  # never a day/month guess
             except (ValueError, TypeError) as exc:
                 raise ClinicalDataError(f"timelines: column {col} has unparseable dates ({exc})") from exc
     return tl.set_index("patient_id")
@@ -335,7 +335,7 @@ def build_endpoints(
     idx = p[index_col]
     if not pd.api.types.is_datetime64_any_dtype(idx):
         try:
-            idx = pd.to_datetime(idx)
+            idx = pd.to_datetime(idx, format="ISO8601")
         except (ValueError, TypeError) as exc:
             raise ClinicalDataError(f"index column {index_col!r} has unparseable dates ({exc})") from exc
     has_index = idx.notna().to_numpy()

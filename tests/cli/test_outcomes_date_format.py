@@ -29,3 +29,19 @@ def test_outcomes_reads_day_first_dates_only_with_date_format(tmp_path):
     got = pd.read_csv(tmp_path / "o" / "endpoints.csv")
     ref = pd.read_csv(tmp_path / "ref" / "endpoints.csv")
     pd.testing.assert_frame_equal(got, ref)
+
+
+def test_timelines_dates_are_iso_only():
+    from mrdquant.calls.timeline import classify_timeline
+    from mrdquant.outcomes.endpoints import build_endpoints
+
+    samples = COHORT.parent / "samples.csv"
+    tl = classify_timeline(COHORT, samples)
+    row = tl.index[tl["first_positive_date"].notna()][0]
+    text = tl.copy()
+    text["first_positive_date"] = text["first_positive_date"].dt.strftime("%Y-%m-%d")
+    ok = build_endpoints(COHORT, timelines=text)
+    assert len(ok) == len(tl)
+    text.loc[row, "first_positive_date"] = tl.loc[row, "first_positive_date"].strftime("%m/%d/%Y")
+    with pytest.raises(ClinicalDataError, match="first_positive_date has unparseable dates"):
+        build_endpoints(COHORT, timelines=text)
