@@ -152,7 +152,10 @@ _PROVENANCE = ("profile", "profile_id", "assay", "metric", "threshold_unit", "th
                "mrdquant_version", "lod_events", "lloq_events", "min_denominator", "laip_gate",
                "denominator_gate", "specimens", "methods", "consecutive", "confirmation_window_days",
                "window_after_hsct_days", "assess_until", "onset_boundary_days", "level_high_mfc_pct",
-               "level_high_wt1_pct", "clearance_rule", "panel_id", "panel_hash")
+               "level_high_wt1_pct", "clearance_rule", "panel_id", "panel_hash", "params_hash")
+
+#: machine columns no reader needs in a table (kept in the CSV/Parquet and the store)
+_ALWAYS_DROPPED = ("input_sha256", "created_at", "mrdquant_version.1", "run_id", "input_id")
 
 _CALL_LEGEND = {
     "positive": "MRD detected at or above the profile's threshold",
@@ -346,7 +349,7 @@ def human_table(df: pd.DataFrame, kind: str) -> HumanTable:
             values = [str(v) for v in dict.fromkeys(df[col].tolist()) if not _missing(v)]
             if values:
                 provenance[col] = "; ".join(values)
-    known = {c for c, _, _ in spec.columns} | set(spec.provenance) | set(spec.drop)
+    known = {c for c, _, _ in spec.columns} | set(spec.provenance) | set(spec.drop) | set(_ALWAYS_DROPPED)
     out = pd.DataFrame(index=df.index)
     for col, header, fmt in spec.columns:
         if col in df.columns:
