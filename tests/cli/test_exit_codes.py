@@ -24,6 +24,9 @@ def inputs(tmp_path_factory, data_samples):
     cohort["patients"].to_csv(root / "patients.csv", index=False)
     cohort["samples"].to_csv(root / "samples.csv", index=False)
     classify_timeline(cohort["patients"], cohort["samples"]).to_csv(root / "timelines.csv", index=False)
+    results = root / "results"  # a results folder with the calls stage only
+    (results / "calls").mkdir(parents=True)
+    classify_timeline(cohort["patients"], cohort["samples"]).to_csv(results / "calls" / "patients.csv", index=False)
     blocker = root / "not_a_folder.txt"
     blocker.write_text("a file, not a folder\n")
     return {
@@ -35,7 +38,7 @@ def inputs(tmp_path_factory, data_samples):
         "fcs": str(data_samples / "flow" / "b_all_mrd1e-2.fcs"),
         "bad_out": str(blocker / "out"),
         "study_fcs": str(data_samples / "study" / "flow" / "P0001-01.fcs"),
-        "empty_results": str(root),
+        "results": str(results),
     }
 
 
@@ -51,7 +54,7 @@ COMMANDS = {
     "demo": lambda i: ["demo", "--out", i["bad_out"]],
     # commands added later inherit the mechanism of main()
     "flow": lambda i: ["flow", i["study_fcs"], "--panel", "B-ALL", "--out", i["bad_out"]],
-    "report": lambda i: ["report", i["empty_results"], "--out", i["bad_out"]],
+    "report": lambda i: ["report", i["results"], "--out", i["bad_out"]],
 }
 
 
