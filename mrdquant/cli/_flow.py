@@ -75,6 +75,7 @@ def flow_files(
                 results.append(r)
                 if plot_fn is not None and r.gates is not None and len(r.gates):
                     try:
+                        (out / "plots").mkdir(parents=True, exist_ok=True)
                         plot_fn(r, out / "plots" / f"{Path(r.sample_id).stem}.png", sample=f)
                     except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
                         errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,

@@ -160,7 +160,16 @@ class _MarkerValues:
     def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
         other entries are undefined until asked for."""
-        need = ~self.done[j] if rows is None else rows & ~self.done[j]
+        if self.done[j].all():
+            return self.out[j]
+        if rows is None or np.count_nonzero(rows) > self.n // 4:
+            # most events: transform the whole column, contiguously
+            compensated, k = self.src[j]
+            col = self.block[:, k] if compensated else self.sample.events[:, k]
+            self.out[j] = self.transform.apply(np.ascontiguousarray(col, dtype=np.float64))
+            self.done[j] = True
+            return self.out[j]
+        need = rows & ~self.done[j]
         idx = np.flatnonzero(need)
         if idx.size:
             self.out[j, idx] = self.transform.apply(self._comp(j, idx))

@@ -4,10 +4,12 @@ Time QC
     The acquisition is cut into equal time bins (about :data:`EVENTS_PER_BIN` parent events
     each, at most :data:`MAX_BINS`). A bin is dropped when its event count departs from the
     median bin count by more than ``rate_z`` robust SDs (the SD is the larger of
-    1.4826 x MAD and the Poisson SD ``sqrt(median)``), or when the median of any
-    monitored signal (FSC-A and the panel's transformed markers) departs from the median
-    over bins by more than ``signal_z`` robust SDs, with a floor of ``signal_floor`` x the
-    signal's inter-quartile range (so a stable file is not cut on noise). Kept bins are
+    1.4826 x MAD and the Poisson SD ``sqrt(median)``), or when the mean of any monitored
+    signal (FSC-A and the panel's transformed markers; the mean, because a marker's
+    distribution mixes populations and its median jumps between their modes) departs
+    from the median over bins by more than ``signal_z`` robust SDs, with a floor of
+    ``signal_floor`` x the signal's inter-quartile range (so a stable file is not cut on
+    noise). Kept bins are
     merged into time intervals.
 Singlets
     With FSC-H, singlets are the events whose ratio FSC-H / FSC-A is at least
@@ -92,11 +94,10 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         grid = np.full((n_bins, width), np.nan)
         grid[tb, slot] = v
         cnt = np.isfinite(grid).sum(axis=1)
-        srt = np.sort(grid, axis=1)  # NaN sort last
-        rows = np.arange(n_bins)
-        lo = srt[rows, np.maximum((cnt - 1) // 2, 0)]
-        hi = srt[rows, np.maximum(cnt // 2, 0)]
-        meds = np.where(cnt >= 10, 0.5 * (lo + hi), np.nan)
+        # the per-bin mean: a marker's distribution is a mixture of populations, whose
+        # median jumps between modes from bin to bin; the mean moves smoothly with the signal
+        with np.errstate(invalid="ignore"):
+            meds = np.where(cnt >= 10, np.nansum(grid, axis=1) / np.maximum(cnt, 1), np.nan)
         good = np.isfinite(meds)
         if good.sum() < 3:
             continue
@@ -106,7 +107,7 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         zs = (meds - center) / spread
         for b in np.flatnonzero(good & (np.abs(zs) > p["signal_z"])):
             if not flagged[b]:
-                flagged[b], why[b] = True, f"median {name} {meds[b]:.4g} vs {center:.4g}"
+                flagged[b], why[b] = True, f"mean {name} {meds[b]:.4g} vs median over bins {center:.4g}"
     intervals = []
     b = 0
     while b < n_bins:

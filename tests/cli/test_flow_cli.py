@@ -108,3 +108,20 @@ def test_gate_accepts_a_flowjo_workspace(tmp_path):
 
     want = int((read_fcs(fcs).channel("FSC-A") >= 40000).sum())
     assert counts.loc[counts["gate"] == "big", "count"].item() == want
+
+
+def test_calls_reads_the_flow_table_for_the_mfc_side(tubes, tmp_path):
+    a, b, _ = tubes
+    res = tmp_path / "flow"
+    assert main(["flow", str(a), str(b), "--panel", "B-ALL", "--out", str(res), "--no-progress", "--no-plots"]) == 0
+    pd.DataFrame({"patient_id": ["P1"], "hsct_date": ["2024-01-01"]}).to_csv(tmp_path / "patients.csv", index=False)
+    pd.DataFrame({"patient_id": ["P1", "P1"], "sample_id": ["d30", "d90"], "date": ["2024-01-31", "2024-03-31"],
+                  "specimen": ["BM", "BM"], "fcs_sample_id": ["p1_d30.fcs", "p1_d90.fcs"]}).to_csv(
+        tmp_path / "samples.csv", index=False)
+    rc = main(["calls", "--patients", str(tmp_path / "patients.csv"), "--samples", str(tmp_path / "samples.csv"),
+               "--mfc", str(res / "mfc_results.csv"), "--out", str(tmp_path / "calls")])
+    assert rc == 0
+    called = pd.read_csv(tmp_path / "calls" / "samples.csv")
+    flow = pd.read_csv(res / "mfc_results.csv").set_index("sample_id")
+    assert called.loc[called["sample_id"] == "d30", "mfc"].item() == "positive"
+    assert called.loc[called["sample_id"] == "d30", "mfc_pct"].item() == pytest.approx(flow.loc["p1_d30.fcs", "mrd_pct"])
