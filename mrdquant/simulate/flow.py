@@ -203,6 +203,8 @@ def _leukemic_spec(panel: Panel, phenotype: str) -> PopulationSpec:
         raise InputError(
             f"leukemia_phenotype={phenotype!r}: panel {panel.panel_id!r} knows {list(known)}"
         )
+    if phenotype == "diagnosis":  # LINEAGES holds the diagnostic blasts (callers may swap them in)
+        return LINEAGES[panel.lineage][1]
     return known[phenotype]
 
 
