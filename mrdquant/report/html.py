@@ -113,6 +113,9 @@ def load_results(results_dir: "str | os.PathLike") -> Results:
     if plots.is_dir():
         for p in sorted(plots.glob("*.png")):
             res.gating_pages[p.stem] = p
+            # "<file>.fcs.png" also answers to the sample id without the suffix
+            if Path(p.stem).suffix.lower() in (".fcs", ".lmd"):
+                res.gating_pages.setdefault(Path(p.stem).stem, p)
     return res
 
 
@@ -582,7 +585,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
         problems=problems,
         mfc=_table_view(ht["mfc"]),
         gate_counts=_table_view(ht["gate_counts"]),
-        gating=[{"sample_id": k, "data_uri": _embed(v)} for k, v in res.gating_pages.items()],
+        gating=[{"sample_id": v.stem, "data_uri": _embed(v)} for v in dict.fromkeys(res.gating_pages.values())],
         wt1=_table_view(ht["wt1"]),
         qpcr_figs=qpcr_figs,
         amplification_note=res.get("amplification") is None and res.get("wells") is not None,

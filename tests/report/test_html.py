@@ -32,7 +32,7 @@ def small_results(demo_run, tmp_path_factory):
     fig = Figure(figsize=(3, 2))
     FigureCanvasAgg(fig)
     fig.add_subplot(1, 1, 1).plot([0, 1], [0, 1])
-    fig.savefig(out / "flow" / "plots" / f"{sid}.png")
+    fig.savefig(out / "flow" / "plots" / f"{sid}.fcs.png")  # named after the FCS file
     written = write_reports(out)
     return out, written, keep, sid
 
