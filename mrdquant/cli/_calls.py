@@ -57,6 +57,7 @@ def run_calls(
     overrides: dict | None = None,
     pre_hsct: str = "raise",
     date_format: str | None = None,
+    mfc: Path | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
@@ -87,7 +88,19 @@ def run_calls(
     pts = read_patients(patients, date_format=date_format)
     if pre_hsct not in ("raise", "drop"):
         raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
-    smp = read_samples(samples, pts, pre_hsct=pre_hsct, date_format=date_format)
+    source = samples
+    if mfc is not None:
+        # MFC results of `mrdquant flow`, linked to the sheet through its fcs_sample_id column
+        from ..calls.merge import merge_results
+        from ..io.store import read_table
+
+        sheet = read_table(samples)
+        drop = [c for c in ("mfc", "mfc_pct", "mfc_reason", "wt1", "wt1_pct", "wt1_reason") if c in sheet]
+        kept = sheet[[c for c in ("wt1", "wt1_pct", "wt1_reason") if c in sheet]]
+        source = merge_results(sheet.drop(columns=drop), mfc=read_table(mfc))
+        for c in kept:
+            source[c] = kept[c]
+    smp = read_samples(source, pts, pre_hsct=pre_hsct, date_format=date_format)
     if pre_hsct == "drop":
         echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
     ev = read_events(events, pts, date_format=date_format) if events is not None else None
@@ -153,6 +166,9 @@ def register(app: typer.Typer) -> None:
         date_format: Optional[str] = typer.Option(
             None, "--date-format", help="Layout of the tables' dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
         ),
+        mfc: Optional[Path] = typer.Option(
+            None, "--mfc", help="mfc_results.csv/.parquet of `mrdquant flow`; linked through the samples' fcs_sample_id column."
+        ),
     ) -> None:
         """Call each sample and classify each patient's MRD timeline (negative / MRDsin+ / MRDco+).
 
@@ -171,6 +187,7 @@ def register(app: typer.Typer) -> None:
             overrides=parse_overrides(set_ or []),
             pre_hsct=pre_hsct,
             date_format=date_format,
+            mfc=mfc,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )

@@ -75,6 +75,7 @@ def flow_files(
                 results.append(r)
                 if plot_fn is not None and r.gates is not None and len(r.gates):
                     try:
+                        (out / "plots").mkdir(parents=True, exist_ok=True)
                         plot_fn(r, out / "plots" / f"{Path(r.sample_id).stem}.png", sample=f)
                     except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
                         errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
@@ -120,10 +121,28 @@ def register(app: typer.Typer) -> None:
                                    channels=_parse_channels(channel), plots=plots, progress=progress)
         typer.echo(f"{len(table)} file(s) -> {Path(out) / 'mfc_results.csv'}", err=True)
         for row in table.itertuples(index=False):
-            pct = "" if row.mrd_pct != row.mrd_pct else f" {row.mrd_pct:.4g}%"
+            pct = "" if row.mrd_pct != row.mrd_pct or row.status == "not evaluable" else f" {row.mrd_pct:.4g}%"
             typer.echo(f"{row.sample_id}: {row.status}{pct} ({row.laip_events} / {row.denominator_events} events)")
         for row in errors.itertuples(index=False):
             msg = row.error if str(row.error).startswith(str(row.path)) else f"{row.path}: {row.error}"
             typer.echo(f"mrdquant: error: {msg}", err=True)
         if len(errors):
             raise typer.Exit(code=1)
+
+    @app.command("laip")
+    def laip_cmd(
+        diagnostic: Path = typer.Argument(..., help="The patient's diagnostic FCS file."),
+        panel: str = typer.Option(..., "--panel", help="Panel id or panel .toml file (the follow-ups' panel)."),
+        out: Path = typer.Option(..., "--out", help="LAIP file to write (.toml)."),
+        patient: str = typer.Option("", "--patient", help="Patient id written into the file."),
+        channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
+    ) -> None:
+        """Derive a patient-specific LAIP from the diagnostic tube and write it as editable TOML.
+
+        Apply it to follow-ups with `mrdquant flow FILES --panel P --laip OUT`.
+        """
+        from ..mfc.patient_laip import derive_laip, write_laip
+
+        pl = derive_laip(diagnostic, panel, patient_id=patient, channels=_parse_channels(channel))
+        path = write_laip(pl, out)
+        typer.echo(f"{pl.laip.description} -> {path}", err=True)

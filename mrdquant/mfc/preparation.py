@@ -78,7 +78,7 @@ class PreparedSample:
     sample_id: str
     markers: list
     channels: dict
-    values: np.ndarray = field(repr=False)
+    _values: object = field(repr=False)
     scatter: dict = field(repr=False)
     denominator_mask: np.ndarray = field(repr=False)
     qc: pd.DataFrame = field(repr=False)
@@ -88,13 +88,22 @@ class PreparedSample:
     placements: dict = field(repr=False)
 
     @property
+    def values(self) -> np.ndarray:
+        """Compensated, panel-transformed values ``(n_events, n_markers)``, float64.
+
+        Placement transforms only the events each gate looks at; the remaining events are
+        transformed on first access of this attribute.
+        """
+        return self._values.full()
+
+    @property
     def n_events(self) -> int:
         """Events in the file."""
         return self.sample.n_events
 
     def marker_values(self, marker: str) -> np.ndarray:
         """Transformed values of one marker (all events)."""
-        return self.values[:, self.markers.index(marker)]
+        return self._values.column(self.markers.index(marker))
 
     def to_gatingml(self, path: "str | os.PathLike") -> Path:
         """Write the placed gates as Gating-ML 2.0.
@@ -118,18 +127,63 @@ def _as_sample(sample) -> FlowSample:
     raise ConfigError(f"sample: expected a FlowSample or an FCS path, got {type(sample).__name__}")
 
 
-def _compensated(sample: FlowSample, cols: list[int]) -> np.ndarray:
-    """Columns ``cols`` of the events compensated with the file's spillover (float64)."""
-    if sample.spillover is None:
-        return sample.events[:, cols].astype(np.float64)
-    from ..cytometry.compensation import Compensation
+class _MarkerValues:
+    """Compensated marker columns, transformed lazily row by row as gates need them."""
 
-    try:
-        comp = Compensation.from_dataframe(sample.spillover, source=f"{_where(sample)} $SPILLOVER")
-        full = comp.apply(sample.events, sample.channels, unmatched="keep", sample=_where(sample))
-    except MrdquantError as exc:
-        raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
-    return np.ascontiguousarray(full[:, cols])
+    def __init__(self, sample: FlowSample, cols: list[int], transform):
+        n = sample.n_events
+        self.transform = transform
+        self.sample = sample
+        self.block = None
+        det_pos: dict[int, int] = {}
+        if sample.spillover is not None:
+            from ..cytometry.compensation import Compensation
+
+            try:
+                comp = Compensation.from_dataframe(sample.spillover, source=f"{_where(sample)} $SPILLOVER")
+                det = [int(i) for i in comp.match(sample.channels, unmatched="keep", sample=_where(sample))]
+                block = comp.apply_block(sample.events[:, det])
+            except MrdquantError as exc:
+                raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
+            det_pos = {c: k for k, c in enumerate(det)}
+            self.block = block
+        # where each marker's compensated values are: (block column) or (raw event column)
+        self.src = [(True, det_pos[c]) if c in det_pos else (False, c) for c in cols]
+        self.out = np.empty((len(cols), n))  # valid only where ``done``
+        self.done = np.zeros((len(cols), n), dtype=bool)
+        self.n = n
+
+    def _comp(self, j: int, idx: np.ndarray) -> np.ndarray:
+        compensated, k = self.src[j]
+        return self.block[idx, k] if compensated else self.sample.events[idx, k].astype(np.float64)
+
+    def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
+        other entries are undefined until asked for."""
+        if self.done[j].all():
+            return self.out[j]
+        if rows is None or np.count_nonzero(rows) > self.n // 4:
+            # most events: transform the whole column, contiguously
+            compensated, k = self.src[j]
+            col = self.block[:, k] if compensated else self.sample.events[:, k]
+            self.out[j] = self.transform.apply(np.ascontiguousarray(col, dtype=np.float64))
+            self.done[j] = True
+            return self.out[j]
+        need = rows & ~self.done[j]
+        idx = np.flatnonzero(need)
+        if idx.size:
+            self.out[j, idx] = self.transform.apply(self._comp(j, idx))
+            self.done[j, idx] = True
+        return self.out[j]
+
+    def at(self, j: int, idx: np.ndarray) -> np.ndarray:
+        """Transformed values of marker ``j`` at event indices ``idx`` (not cached)."""
+        return self.transform.apply(self._comp(j, idx))
+
+    def full(self) -> np.ndarray:
+        for j in range(self.out.shape[0]):
+            self.column(j)
+        return self.out.T
 
 
 def _where(sample) -> str:
@@ -182,11 +236,7 @@ def prepare(
     markers = p.markers
     cols = [s.channel_index(chmap[m]) for m in markers]
     transform = p.transform_object()
-    comp = _compensated(s, cols)
-    values = np.empty((s.n_events, len(markers)), dtype=np.float64)
-    for j in range(len(markers)):
-        values[:, j] = transform.apply(np.ascontiguousarray(comp[:, j]))
-    del comp
+    mv = _MarkerValues(s, cols, transform)
     scatter = {k: s.events[:, s.channel_index(v)].astype(np.float64) for k, v in scat_names.items() if v is not None}
 
     comp_id = "FCS" if s.spillover is not None else "uncompensated"
@@ -239,13 +289,17 @@ def prepare(
         placements[g.id] = {"method": "skipped", "reason": why}
         record(g.id, g.parent, kind, "", "", {"skipped": why}, False)
 
-    signals = {"FSC-A": scatter["FSC-A"]} if "FSC-A" in scatter else {}
+    signals = {"FSC-A": (lambda idx, a=scatter["FSC-A"]: a[idx])} if "FSC-A" in scatter else {}
     for j, m in enumerate(markers):
-        signals[m] = values[:, j]
+        signals[m] = (lambda idx, j=j: mv.at(j, idx))
 
     for g in p.denominator_chain + p.gates:
         if g.kind == "threshold":
-            threshold_gate(g, values[:, markers.index(_canon(p, g.marker))], mdim(_canon(p, g.marker)), False)
+            m = _canon(p, g.marker)
+            need = parent_mask(g.parent)
+            if g.reference:
+                need = need | masks[g.reference]
+            threshold_gate(g, mv.column(markers.index(m), need), mdim(m), False)
         elif g.kind == "scatter":
             if g.channel not in scatter:
                 skip(g, "scatter", f"the file has no {g.channel} channel")
@@ -384,7 +438,7 @@ def prepare(
         sample_id=sid,
         markers=list(markers),
         channels=dict(chmap),
-        values=values,
+        _values=mv,
         scatter=scatter,
         denominator_mask=gate_masks[p.denominator_gate],
         qc=qc_table,

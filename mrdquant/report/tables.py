@@ -169,10 +169,14 @@ TABLE_KINDS: dict[str, _Spec] = {
         (("sample_id", "Sample", None), ("disease", "Disease", None), ("laip_events", "LAIP events", _int),
          ("denominator_events", "Denominator events", _int), ("mrd_pct", "MRD (%)", fmt_sig),
          ("threshold_pct", "Threshold (%)", _g), ("sensitivity", "Sensitivity (%)", _sensitivity),
-         ("status", "Call", None), ("status_detail", "Call detail", None), ("reason", "Reason", None),
+         # status_detail (when the table has it) replaces status: a negative with LAIP
+         # events at or above the LOD reads "negative (detected below threshold)"
+         ("status", "Call", None), ("status_detail", "Call", None), ("reason", "Reason", None),
          ("true_leukemic_events", "Simulated leukemic events", _int)),
         {"Sensitivity (%)": "the MRD % one LOD-sized cluster would be in this tube (LOD events / denominator)",
-         **{f"Call: {k}": v for k, v in _CALL_LEGEND.items()}},
+         **{f"Call: {k}": v for k, v in _CALL_LEGEND.items()},
+         "Call: negative (detected below threshold)": "LAIP events at or above the LOD, but MRD below the "
+                                                       "positivity threshold"},
         _PROVENANCE,
         ("mrd_fraction", "detected"),
     ),

@@ -56,6 +56,21 @@ def test_flow_with_patient_laip_and_channel_mapping(tubes, tmp_path):
     assert "patient LAIP" in row["laip_source"] and row["status"] == "positive"
 
 
+def test_laip_command_writes_a_file_flow_applies(tmp_path):
+    from mrdquant.simulate.flow import write_bone_marrow_fcs as w
+
+    dx, _ = w(tmp_path / "dx.fcs", "T-ALL", 40_000, mrd_fraction=0.3, seed=4)
+    fu, _ = w(tmp_path / "fu.fcs", "T-ALL", 40_000, mrd_fraction=1e-2, seed=5)
+    laip = tmp_path / "P4.toml"
+    assert main(["laip", str(dx), "--panel", "T-ALL", "--patient", "P4", "--out", str(laip)]) == 0
+    assert 'patient_id = "P4"' in laip.read_text()
+    out = tmp_path / "res"
+    assert main(["flow", str(fu), "--panel", "T-ALL", "--laip", str(laip), "--out", str(out), "--no-progress",
+                 "--no-plots"]) == 0
+    row = pd.read_csv(out / "mfc_results.csv").iloc[0]
+    assert row["status"] == "positive" and str(laip) in row["laip_source"]
+
+
 def test_gate_refuses_a_tube_whose_markers_do_not_match(data_samples, tmp_path, capsys):
     flow = data_samples / "flow"
     rc = main(["gate", str(flow / "b_all_laip.xml"), str(flow / "aml_mrd1e-2.fcs"), str(flow / "b_all_mrd1e-2.fcs"),
@@ -93,3 +108,20 @@ def test_gate_accepts_a_flowjo_workspace(tmp_path):
 
     want = int((read_fcs(fcs).channel("FSC-A") >= 40000).sum())
     assert counts.loc[counts["gate"] == "big", "count"].item() == want
+
+
+def test_calls_reads_the_flow_table_for_the_mfc_side(tubes, tmp_path):
+    a, b, _ = tubes
+    res = tmp_path / "flow"
+    assert main(["flow", str(a), str(b), "--panel", "B-ALL", "--out", str(res), "--no-progress", "--no-plots"]) == 0
+    pd.DataFrame({"patient_id": ["P1"], "hsct_date": ["2024-01-01"]}).to_csv(tmp_path / "patients.csv", index=False)
+    pd.DataFrame({"patient_id": ["P1", "P1"], "sample_id": ["d30", "d90"], "date": ["2024-01-31", "2024-03-31"],
+                  "specimen": ["BM", "BM"], "fcs_sample_id": ["p1_d30.fcs", "p1_d90.fcs"]}).to_csv(
+        tmp_path / "samples.csv", index=False)
+    rc = main(["calls", "--patients", str(tmp_path / "patients.csv"), "--samples", str(tmp_path / "samples.csv"),
+               "--mfc", str(res / "mfc_results.csv"), "--out", str(tmp_path / "calls")])
+    assert rc == 0
+    called = pd.read_csv(tmp_path / "calls" / "samples.csv")
+    flow = pd.read_csv(res / "mfc_results.csv").set_index("sample_id")
+    assert called.loc[called["sample_id"] == "d30", "mfc"].item() == "positive"
+    assert called.loc[called["sample_id"] == "d30", "mfc_pct"].item() == pytest.approx(flow.loc["p1_d30.fcs", "mrd_pct"])

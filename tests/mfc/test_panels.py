@@ -139,3 +139,16 @@ def test_simulator_reads_the_same_panel_files():
     s, _ = simulate_bone_marrow("T-ALL", n_events=200, seed=3)
     assert s.channels == panel.channel_names and s.markers == panel.channel_markers
     assert resolve_channels(panel, s) == panel.default_channels
+
+
+def test_strategy_marker_check():
+    from mrdquant.errors import GatingError
+    from mrdquant.mfc.markers import check_strategy_markers
+
+    expected = {"B2": "CD19", "B3": "HLA-DR"}
+    check_strategy_markers(expected, _sample(["B1", "B2", "B3"], ["CD45", "cd 19", "HLADR"]))
+    check_strategy_markers(expected, _sample(["B1", "B2", "B3"], ["CD45", "", ""]))  # unnamed: accepted
+    with pytest.raises(GatingError, match=r"channel 'B2' carries 'CD117'.*expects 'CD19'; the file has 'CD19' on 'B1'"):
+        check_strategy_markers(expected, _sample(["B1", "B2", "B3"], ["CD19", "CD117", "HLA-DR"]))
+    with pytest.raises(GatingError, match="no channel 'B3'"):
+        check_strategy_markers(expected, _sample(["B1", "B2"], ["CD45", "CD19"]))
