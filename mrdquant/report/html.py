@@ -479,6 +479,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     and the rest is still written. Files are written atomically.
     """
     res = load_results(results_dir)
+    _check_writable(Path(out_dir) if out_dir is not None else res.root / "report")
     if not (res.tables or res.texts or res.run or res.gating_pages):
         raise InputError(
             f"{res.root}: no results found (expected flow/, qpcr/, calls/, outcomes/ or run.json "
@@ -610,6 +611,15 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     study_path = write_text(study, out / "study.html")
     figures = sorted(fw.dir.glob("*")) if fw.dir.is_dir() else []
     return [study_path, *written, *([workbook] if workbook is not None else []), *figures]
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output folder that cannot be made, before any work is done."""
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise InputError(f"{out}: cannot write the report there ({probe} is not a writable folder)")
 
 
 def _is_missing(v) -> bool:
