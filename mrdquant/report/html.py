@@ -113,6 +113,9 @@ def load_results(results_dir: "str | os.PathLike") -> Results:
     if plots.is_dir():
         for p in sorted(plots.glob("*.png")):
             res.gating_pages[p.stem] = p
+            # "<file>.fcs.png" also answers to the sample id without the suffix
+            if Path(p.stem).suffix.lower() in (".fcs", ".lmd"):
+                res.gating_pages.setdefault(Path(p.stem).stem, p)
     return res
 
 
@@ -476,6 +479,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     and the rest is still written. Files are written atomically.
     """
     res = load_results(results_dir)
+    _check_writable(Path(out_dir) if out_dir is not None else res.root / "report")
     if not (res.tables or res.texts or res.run or res.gating_pages):
         raise InputError(
             f"{res.root}: no results found (expected flow/, qpcr/, calls/, outcomes/ or run.json "
@@ -582,7 +586,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
         problems=problems,
         mfc=_table_view(ht["mfc"]),
         gate_counts=_table_view(ht["gate_counts"]),
-        gating=[{"sample_id": k, "data_uri": _embed(v)} for k, v in res.gating_pages.items()],
+        gating=[{"sample_id": v.stem, "data_uri": _embed(v)} for v in dict.fromkeys(res.gating_pages.values())],
         wt1=_table_view(ht["wt1"]),
         qpcr_figs=qpcr_figs,
         amplification_note=res.get("amplification") is None and res.get("wells") is not None,
@@ -607,6 +611,15 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     study_path = write_text(study, out / "study.html")
     figures = sorted(fw.dir.glob("*")) if fw.dir.is_dir() else []
     return [study_path, *written, *([workbook] if workbook is not None else []), *figures]
+
+
+def _check_writable(out: Path) -> None:
+    """Refuse an output folder that cannot be made, before any work is done."""
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK):
+        raise InputError(f"{out}: cannot write the report there ({probe} is not a writable folder)")
 
 
 def _is_missing(v) -> bool:

@@ -32,7 +32,7 @@ def small_results(demo_run, tmp_path_factory):
     fig = Figure(figsize=(3, 2))
     FigureCanvasAgg(fig)
     fig.add_subplot(1, 1, 1).plot([0, 1], [0, 1])
-    fig.savefig(out / "flow" / "plots" / f"{sid}.png")
+    fig.savefig(out / "flow" / "plots" / f"{sid}.fcs.png")  # named after the FCS file
     written = write_reports(out)
     return out, written, keep, sid
 
@@ -124,3 +124,13 @@ def test_reports_render_in_chromium(small_results, chromium):
         assert result["clipped"] == [], f"{page.name}: clipped text: {result['clipped']}"
         assert result["pageOverflow"] <= 0, f"{page.name}: the page is wider than the window"
         assert result["text"] > 200
+
+
+def test_unwritable_report_folder_is_refused_before_any_work(tmp_path):
+    (tmp_path / "r" / "calls").mkdir(parents=True)
+    pd.DataFrame({"patient_id": ["P1"], "status": ["negative"]}).to_csv(tmp_path / "r" / "calls" / "patients.csv",
+                                                                         index=False)
+    (tmp_path / "blocker.txt").write_text("x")
+    with pytest.raises(InputError, match="blocker.txt/out: cannot write the report there"):
+        write_reports(tmp_path / "r", tmp_path / "blocker.txt" / "out")
+    assert not (tmp_path / "r" / "report").exists()
