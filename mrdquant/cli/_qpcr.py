@@ -58,6 +58,9 @@ def register(app: typer.Typer) -> None:
                 )
             except MrdquantError as exc:
                 message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
+                if len(exports) == 1:  # nothing else to do: the one error line, exit 2
+                    write_table(pd.DataFrame([{"file": str(path), "error": str(exc)}]), out / "errors.csv")
+                    raise QPCRError(message) from exc
                 typer.echo(f"mrdquant: error: {message}", err=True)
                 errors.append({"file": str(path), "error": str(exc)})
                 continue

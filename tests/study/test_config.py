@@ -59,7 +59,8 @@ def test_several_flow_tables_and_a_file_matched_twice(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("[study]\nprofil = 'x'\n", r"\[study\] unknown key\(s\) \['profil'\]"),
     ("[qpcr]\nfiles = 'q/*.txt'\n", r"\[qpcr\] needs min_abl1"),
-    ("[flow]\nfiles = 'f/*.fcs'\n", r"\[flow\] needs strategy"),
+    ("[flow]\nfiles = 'f/*.fcs'\nlaip = 'nope'\n", r"\[flow\] laip = 'nope': neither a file nor a LAIP"),
+    ("[flow]\nfiles = 'f/*.fcs'\nplots = 'yes'\n", r"\[flow\] plots must be true or false"),
     ("[flow]\nfiles = 'f/*.fcs'\nstrategy = 'missing.xml'\n", r"\[flow\] strategy = 'missing.xml'"),
     ("[profile.values]\n'mfc.no_such' = 1\n", r"\[profile.values\] 'mfc.no_such'"),
     ("[study\n", r"invalid TOML"),
