@@ -4,7 +4,8 @@ The bundled study (``data_samples/study``, written by ``mrdquant simulate study`
 tubes and WT1/ABL1 plates whose MRD follows two simulated patients' courses, their
 clinical tables and a sample sheet. The demo runs it like a lab would (results store and
 results folder under ``--out``), compares each stage's headline with the simulator's truth,
-and adds the simulated two-arm DLI trial (1-year outcomes by arm, ``trial/``).
+adds the simulated two-arm DLI trial (1-year outcomes by arm, ``trial/``) and writes the
+HTML study and patient reports (``report/``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,16 @@ def run_demo(out: Path, *, echo=typer.echo, progress: bool = False):
 
     data = data_samples_dir()
     out = Path(out).resolve()
+    # the two-arm DLI trial first (demo only): 1-year outcomes by arm from randomization, so
+    # that the report written at the end of the run includes it
+    trial_patients = pd.read_csv(data / "trial" / "patients.csv")
+    trial_endpoints = build_endpoints(trial_patients, index="randomization")
+    trial = trial_summary(trial_endpoints, "arm", at_years=1)
+    write_table(trial_endpoints, out / "trial" / "endpoints.csv")
+    write_table(trial.estimates, out / "trial" / "estimates.csv")
+    write_table(trial.tests, out / "trial" / "tests.csv")
+    write_text(trial.text() + "\n", out / "trial" / "results.txt")
+
     study = load_study(data / "study", store=str(out / "mrdquant.sqlite"), results=out)
     summary = run_study(study, progress=Progress(enabled=progress))
     echo(summary.text())
@@ -56,17 +67,15 @@ def run_demo(out: Path, *, echo=typer.echo, progress: bool = False):
         echo(f"truth: calls: {int((calls['status'] == calls['status_truth']).sum())} of {len(calls)} patient "
              "statuses match the simulated truth")
 
-    # the two-arm DLI trial: 1-year outcomes by arm from randomization (demo only)
-    trial_patients = pd.read_csv(data / "trial" / "patients.csv")
-    trial_endpoints = build_endpoints(trial_patients, index="randomization")
-    trial = trial_summary(trial_endpoints, "arm", at_years=1)
-    write_table(trial_endpoints, out / "trial" / "endpoints.csv")
-    write_table(trial.estimates, out / "trial" / "estimates.csv")
-    write_table(trial.tests, out / "trial" / "tests.csv")
-    write_text(trial.text() + "\n", out / "trial" / "results.txt")
     echo(f"trial: {len(trial_endpoints)} randomized patients, 1-year outcomes by arm")
     for line in trial.text().splitlines()[:3]:
         echo(f"  {line}")
+    report = out / "report" / "study.html"
+    if report.exists():
+        pages = sorted((out / "report" / "patients").glob("*.html"))
+        echo(f"report: study report {report}")
+        echo(f"report: {len(pages)} patient reports in {report.parent / 'patients'}, "
+             f"e.g. {pages[0] if pages else '(none)'}")
     return summary
 
 

@@ -147,7 +147,8 @@ def register(app: typer.Typer) -> None:
             extra = f", integrated {row['integrated_status']} ({row['agreement']})" if "agreement" in row else ""
             typer.echo(f"{row['sample_id']}: DfN {row['dfn_status']}, {row['dfn_events']} events, {row['dfn_mrd_pct']:.3g}%{extra}")
         for row in errors.itertuples(index=False):
-            typer.echo(f"mrdquant: error: {row.path}: {row.error}", err=True)
+            msg = row.error if str(row.error).startswith(str(row.path)) else f"{row.path}: {row.error}"
+            typer.echo(f"mrdquant: error: {msg}", err=True)
         typer.echo(f"{len(results)} file(s) -> {Path(out) / (RESULT_TABLE + '.csv')}", err=True)
         if len(errors):
             raise typer.Exit(code=1)

@@ -31,14 +31,39 @@ def register(app: typer.Typer) -> None:
         events: int = typer.Option(200_000, "--events", help="Total events in the tube."),
         seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same bytes)."),
         name: str = typer.Option("", "--name", help="FCS file name (default from panel, mrd and seed)."),
+        marrow: str = typer.Option("normal", "--marrow", help="normal or regenerating (hematogone-rich)."),
+        phenotype: str = typer.Option(
+            "diagnosis", "--phenotype", help="Blast phenotype: diagnosis; shifted (B-ALL, T-ALL); asynchronous (AML)."
+        ),
+        layout: str = typer.Option("default", "--layout", help="Channel layout: default or alternate."),
+        drift: str = typer.Option("", "--drift", help="Gain drift per marker, e.g. CD10=1.3,CD45=0.8."),
     ) -> None:
-        """Simulate one bone-marrow MRD tube: writes the FCS file and its .truth.parquet sidecar."""
-        from ..simulate.flow import write_bone_marrow_fcs
+        """Simulate one bone-marrow MRD tube: writes the FCS file and its .truth.parquet sidecar.
 
+        Options select a regenerating marrow, a post-therapy or asynchronous blast
+        phenotype, the panel's alternate fluorochrome layout and day-to-day gain drift.
+        """
+        from ..errors import InputError
+        from ..mfc.panels import load_panel
+        from ..simulate.flow import ALTERNATE_CHANNELS, write_bone_marrow_fcs
+
+        if layout not in ("default", "alternate"):
+            raise InputError(f"--layout {layout!r}: expected default or alternate")
+        channels = ALTERNATE_CHANNELS.get(load_panel(panel).panel_id) if layout == "alternate" else None
+        gains = {}
+        for item in filter(None, (x.strip() for x in drift.split(","))):
+            marker, _, value = item.partition("=")
+            try:
+                gains[marker.strip()] = float(value)
+            except ValueError:
+                raise InputError(f"--drift {drift!r}: expected MARKER=FACTOR pairs, e.g. CD10=1.3,CD45=0.8") from None
         fname = name or default_flow_name(panel, mrd, seed)
         if not fname.lower().endswith(".fcs"):
             fname += ".fcs"
-        fcs, truth = write_bone_marrow_fcs(Path(out) / fname, panel, events, mrd_fraction=mrd, seed=seed)
+        fcs, truth = write_bone_marrow_fcs(
+            Path(out) / fname, panel, events, mrd_fraction=mrd, seed=seed, marrow=marrow,
+            leukemia_phenotype=phenotype, channels=channels, drift=gains or None,
+        )
         typer.echo(str(fcs))
         typer.echo(str(truth))
 

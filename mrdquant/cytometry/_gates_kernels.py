@@ -158,26 +158,6 @@ def _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi):
     return v
 
 
-@njit(inline="always")
-def _list_members(rows, all_rows, out, members, start, stop, at):
-    """List the rows ``r`` of parent events ``start <= i < stop`` with ``out[r]`` in
-    ``members[at:]``; returns their number. Writes only the member entries (the slot
-    after them belongs to the next block)."""
-    count = 0
-    if all_rows:
-        for i in range(start, stop):
-            if out[i]:
-                members[at + count] = i
-                count += 1
-    else:
-        for i in range(start, stop):
-            r = rows[i]
-            if out[r]:
-                members[at + count] = r
-                count += 1
-    return count
-
-
 # ----------------------------------------------------------------------------------------
 # event loops: one source each, compiled serial and parallel (serial_and_parallel)
 # ----------------------------------------------------------------------------------------
@@ -235,8 +215,9 @@ def _raw_box_commit(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, ou
     (row ``i`` when ``all_rows``). ``out`` (the gate's membership row of the chunk) receives
     the result at the parent's rows and False elsewhere; ``members[:count]`` receives the
     member rows in increasing order (``members`` holds at least one entry per parent
-    event). Returns ``count``. Blocks are tested (in parallel), then listed (in parallel)
-    at their offsets, reading ``out``, not the event matrix.
+    event). Returns ``count``. Blocks are tested (in parallel), each listing its members
+    from its own first slot; the lists are then moved down to their offsets, in order
+    (serially: a block's destination can overlap an earlier block's list).
     """
     n = out.shape[0] if all_rows else rows.shape[0]
     if not all_rows:
@@ -251,16 +232,16 @@ def _raw_box_commit(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, ou
             r = i if all_rows else rows[i]
             v = _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi)
             out[r] = v
+            members[start + c] = r
             c += np.intp(v)
         counts[b] = c
-    offsets = np.empty(nb, dtype=np.intp)
     total = 0
     for b in range(nb):
-        offsets[b] = total
-        total += counts[b]
-    for b in prange(nb):
         start = b * _BOX_BLOCK
-        _list_members(rows, all_rows, out, members, start, min(n, start + _BOX_BLOCK), offsets[b])
+        if total != start:
+            for j in range(counts[b]):
+                members[total + j] = members[start + j]
+        total += counts[b]
     return total
 
 

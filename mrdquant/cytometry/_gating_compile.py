@@ -62,6 +62,9 @@ class Hierarchy:
         Population id -> node index.
     by_path : dict
         Population path -> node index.
+    by_name : dict
+        Display name (``names``, else the id) -> node indices carrying it (several when
+        the name repeats in different branches).
     slots : tuple
         Per slot, the dimension key ``(channel, compensation, transform, ratio)``.
     dims : tuple of Dimension
@@ -74,6 +77,7 @@ class Hierarchy:
     consumed: frozenset
     index: dict
     by_path: dict
+    by_name: dict
     slots: tuple
     dims: tuple
 
@@ -259,6 +263,9 @@ def compile_hierarchy(gates: tuple, *, transforms: Mapping, matrices: Mapping, n
         seen: set = set()
         dup = next(n.path for n in nodes if n.path in seen or seen.add(n.path))
         raise GatingMLError(f"two gates have the same path {dup!r}; give sibling gates distinct names")
+    by_name: dict = {}
+    for n in nodes:
+        by_name.setdefault(seg(n.id), []).append(n.index)
     slot_keys = tuple(k for k, _ in sorted(slots.items(), key=lambda kv: kv[1]))
     return Hierarchy(
         nodes=tuple(nodes),
@@ -267,6 +274,7 @@ def compile_hierarchy(gates: tuple, *, transforms: Mapping, matrices: Mapping, n
         consumed=frozenset(consumers),  # slots some gate reads as a column
         index=index,
         by_path=by_path,
+        by_name={k: tuple(v) for k, v in by_name.items()},
         slots=slot_keys,
         dims=tuple(Dimension(*k) for k in slot_keys),
     )

@@ -191,16 +191,33 @@ class GatingStrategy:
         """Every distinct processed column the strategy reads (one compute each per sample)."""
         return self._dims
 
-    def _node(self, gate: str) -> _Node:
+    def _node(self, gate) -> _Node:
+        """The population a user names: a full path, a gate id, or a gate name unique in the strategy.
+
+        ``gate`` is a path (``"/A/B"``, or a tuple of names, a leading ``"root"`` ignored),
+        which always works; or a gate's id or its name as :meth:`GatingResult.counts`
+        lists it, accepted when it picks out one population. A name (or id) that more
+        than one population carries raises :class:`GatingError` listing their paths.
+        """
         if isinstance(gate, tuple):
             gate = "/" + "/".join(p for p in gate if p != "root")
         if isinstance(gate, str):
-            if gate.startswith("/") and gate in self._by_path:
-                return self._nodes[self._by_path[gate]]
-            if gate in self._index:
-                return self._nodes[self._index[gate]]
+            h = self._hierarchy
+            if gate.startswith("/") and gate in h.by_path:
+                return self._nodes[h.by_path[gate]]
+            hits = sorted(set(h.by_name.get(gate, ())) | ({h.index[gate]} if gate in h.index else set()))
+            if len(hits) == 1:
+                return self._nodes[hits[0]]
+            if hits:
+                paths = ", ".join(repr(self._nodes[i].path) for i in hits)
+                raise GatingError(
+                    f"gate {gate!r} is ambiguous: {len(hits)} populations of this strategy are named so "
+                    f"({paths}); give the full path"
+                )
+        names = list(dict.fromkeys(str(self.names.get(n.id, n.id)) for n in self._nodes))
         raise GatingError(
-            f"no gate {gate!r} in this strategy; expected an id ({', '.join(map(repr, self.gate_ids))}) or a path"
+            f"no gate {gate!r} in this strategy; expected a gate name ({', '.join(map(repr, names))}), "
+            f"an id or a full path such as {self._nodes[-1].path!r}"
         )
 
     def __repr__(self) -> str:

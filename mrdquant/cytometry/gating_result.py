@@ -45,7 +45,15 @@ class GatingResult:
     sample: object = field(repr=False)
 
     def membership(self, gate) -> np.ndarray:
-        """Boolean membership (parent applied) of a gate, by id or path (``"/A/B"``).
+        """Boolean membership (parent applied) of a gate.
+
+        Parameters
+        ----------
+        gate : str or tuple of str
+            The gate's name as :meth:`counts` lists it (or its id) when no other population
+            of the strategy carries that name, or its full path (``"/A/B"`` or
+            ``("A", "B")``), which always works. An ambiguous name raises
+            :class:`~mrdquant.errors.GatingError` listing the matching paths.
 
         Returns
         -------
@@ -57,7 +65,7 @@ class GatingResult:
         return m
 
     def count(self, gate) -> int:
-        """Number of events in a gate (parent applied)."""
+        """Number of events in a gate (parent applied); ``gate`` as in :meth:`membership`."""
         return int(np.count_nonzero(self.masks[self.strategy._node(gate).index]))
 
     def counts(self) -> pd.DataFrame:

@@ -173,6 +173,7 @@ class MfcResult:
         return {
             "sample_id": self.sample_id,
             "status": self.status,
+            "status_detail": self.status_detail,
             "mrd_pct": self.mrd_pct,
             "mrd_fraction": self.mrd_fraction,
             "laip_events": int(self.laip_events),

@@ -154,13 +154,10 @@ class DfnResult:
 
 def _as_reference(reference) -> tuple[NormalReference, str]:
     if isinstance(reference, NormalReference):
-        return reference, ""
+        return reference, reference.file_sha256
     if isinstance(reference, (str, os.PathLike)):
-        import hashlib
-
         ref = NormalReference.load(reference)
-        h = hashlib.sha256(open(reference, "rb").read()).hexdigest()
-        return ref, h
+        return ref, ref.file_sha256
     raise InputError(f"reference: expected a NormalReference or a path to one, got {type(reference).__name__}")
 
 

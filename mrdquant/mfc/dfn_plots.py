@@ -64,8 +64,9 @@ def plot_dfn_populations(
     n = max(1, len(pops))
     ncol = min(3, n)
     nrow = -(-n // ncol)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 4.0 * nrow), squeeze=False)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(max(6.0, 4.2 * ncol), 4.3 * nrow), squeeze=False)
     ref_x = np.asarray(reference.plot_events, dtype=np.float64)
+    ref_comp = reference.score(ref_x)[1] if len(ref_x) else np.empty(0, dtype=np.int32)
     for i in range(nrow * ncol):
         ax = axes[i // ncol][i % ncol]
         if i >= n:
@@ -85,8 +86,11 @@ def plot_dfn_populations(
         ax.hist2d(ref_x[:, jx], ref_x[:, jy], bins=120, range=[[-0.05, 1.05], [-0.05, 1.05]], cmap="Greys", cmin=1,
                   norm=matplotlib.colors.LogNorm())
         if len(pts):
-            ax.scatter(pts[:, jx], pts[:, jy], s=3, c="tab:red", alpha=0.6, linewidths=0, label="DfN events")
             k = int(row.nearest_component)
+            near = ref_x[ref_comp == k]
+            ax.scatter(near[:, jx], near[:, jy], s=2, c="tab:blue", alpha=0.35, linewidths=0,
+                       label=f"nearest normal population ({100 * reference.mixture.weights[k]:.2g}% of normal)")
+            ax.scatter(pts[:, jx], pts[:, jy], s=3, c="tab:red", alpha=0.6, linewidths=0, label="DfN events")
             m = reference.mixture
             _ellipse(ax, m.means[k, [jx, jy]], m.covariances[k][np.ix_([jx, jy], [jx, jy])], color="tab:blue", lw=1.2,
                      label="nearest normal (2 SD)")
@@ -97,8 +101,9 @@ def plot_dfn_populations(
         ax.set_ylim(-0.05, 1.05)
         ax.set_title(title, fontsize=8)
     fig.suptitle(
-        f"{result.sample_id or 'sample'}: DfN {result.status}, {result.laip_events} events / "
-        f"{result.denominator_events} ({result.mrd_pct:.3g}%); grey = normal reference {reference.panel_id}",
+        f"{result.sample_id or 'sample'}: DfN {result.status}, {result.laip_events} of "
+        f"{result.denominator_events} events ({result.mrd_pct:.3g}%)\n"
+        f"grey: normal reference ({reference.panel_id}); blue: nearest normal population; red: DfN events",
         fontsize=9,
     )
     fig.tight_layout()

@@ -210,12 +210,14 @@ def score_mixture(x: np.ndarray, model: GaussianMixtureModel) -> tuple[np.ndarra
         raise InputError(f"scoring: events have shape {x.shape}, the mixture has {model.n_features} features")
     n = x.shape[0]
     n_chunks = max(1, -(-n // _CHUNK))
-    scratch = np.empty((n_chunks, 2, max(model.n_features, model.n_components)))
+    scratch = np.empty((n_chunks, model.n_components))
     score = np.empty(n)
     best = np.empty(n, dtype=np.int32)
     d2 = np.empty(n)
     if n:
-        _gmm_score(x, model.means, model.precisions_cholesky, model.log_constants(), _CHUNK, scratch, score, best, d2)
+        shift = np.ascontiguousarray(np.einsum("km,kmj->kj", model.means, model.precisions_cholesky))
+        order = np.argsort(-model.weights, kind="stable").astype(np.int64)
+        _gmm_score(x, shift, model.precisions_cholesky, model.log_constants(), order, _CHUNK, scratch, score, best, d2)
     return score, best, d2
 
 

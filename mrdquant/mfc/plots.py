@@ -324,8 +324,9 @@ def _draw_one(ax, src: _Source, row, idx: int) -> None:
         if idx_l.size > _MAX_LAIP_POINTS:
             idx_l = np.random.default_rng(0).choice(idx_l, _MAX_LAIP_POINTS, replace=False)
             idx_l.sort()
+        size = 14.0 if idx_l.size <= 50 else 6.0 if idx_l.size <= 500 else 3.0  # rare events stay visible
         ax.scatter(
-            xa.values[idx_l], ya.values[idx_l], s=3, c=LAIP_COLOR, linewidths=0, alpha=0.85,
+            xa.values[idx_l], ya.values[idx_l], s=size, c=LAIP_COLOR, linewidths=0, alpha=0.85,
             label="LAIP events", gid=f"laip-events-{gid}", rasterized=True, zorder=4,
         )
     ax.set_xlim(*xr)
@@ -373,7 +374,7 @@ def _laip_axes(src: _Source, c: dict):
     all_ids = [str(x) for x in c.get("all", [])]
     min_of = [str(x) for x in c.get("min_of", [])]
     cands = []
-    for gid in ([all_ids[-1]] if all_ids else []) + min_of[:1] + all_ids[:1]:
+    for gid in all_ids[::-1][:1] + min_of + all_ids[::-1][1:]:
         m, thr, side = _threshold_of(src, gid)
         if m and m in src.markers and m not in [x[0] for x in cands]:
             cands.append((m, thr, side))
@@ -434,9 +435,10 @@ def _label(ax, src: _Source, row) -> None:
         note = "placed on this sample" if bool(row.get("placed", False)) else "panel default (not placed)"
     elif kind == "laip":
         c = _coords(row)
-        note = " ∧ ".join(str(g) for g in c.get("all", []))
+        parts = [str(g) for g in c.get("all", [])]
         if c.get("min_of") and int(c.get("k", 0) or 0) > 0:
-            note += f" ∧ ≥{int(c['k'])} of ({', '.join(str(g) for g in c['min_of'])})"
+            parts.append(f"≥{int(c['k'])} of ({', '.join(str(g) for g in c['min_of'])})")
+        note = " ∧ ".join(parts)
     ax.set_title(gid, fontsize=10, fontweight="bold", loc="left", pad=24 if note else 14, gid=f"title-{gid}")
     text = " · ".join(stats) + (f"\n{note}" if note else "")
     ax.text(0.0, 1.015, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=7.5, gid=f"count-{gid}")
@@ -479,9 +481,10 @@ def plot_gating(result_or_prepared, path: "str | os.PathLike", *, sample=None, n
     -----
     Densities are log-scaled greys on ``160 x 160`` bins of the parent's events; gates are
     drawn in blue (the kept side lightly shaded), LAIP events in red (:data:`LAIP_COLOR`;
-    at most 4,000 drawn per plot). Each plot's box gives the gate's events, % of its parent
-    and, under the denominator, % of the denominator; threshold gates say whether they were
-    placed on this sample or fell back to the panel default.
+    at most 4,000 drawn per plot, larger points when there are few). Above each plot: the
+    gate's events, % of its parent and, under the denominator, % of the denominator;
+    threshold gates say whether they were placed on this sample or fell back to the panel
+    default.
     """
     out = Path(path)
     fmt = out.suffix.lower().lstrip(".")

@@ -38,7 +38,7 @@ MIN_FILE_EVENTS = 1_000
 
 #: columns of :func:`results_table` (``MfcResult.to_row()``), in order
 RESULT_COLUMNS = [
-    "sample_id", "status", "mrd_pct", "mrd_fraction", "laip_events", "denominator_events", "sensitivity",
+    "sample_id", "status", "status_detail", "mrd_pct", "mrd_fraction", "laip_events", "denominator_events", "sensitivity",
     "detected", "reason", "disease", "profile_id", "lod_events", "lloq_events", "threshold_pct",
     "min_denominator", "panel_id", "panel_hash", "laip", "laip_source", "n_events", "qc_events_out", "qc",
     "gates", "input_path", "input_sha256", "mrdquant_version",

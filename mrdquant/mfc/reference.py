@@ -152,6 +152,8 @@ class NormalReference:
     parameters : dict
         Fit parameters (``n_components``, ``n_fit_events``, ``seed``, ...).
     mrdquant_version, created : str
+    file_sha256 : str
+        SHA-256 of the file the reference was loaded from ("" when fitted in memory).
     """
 
     panel_id: str
@@ -168,6 +170,7 @@ class NormalReference:
     parameters: dict = field(default_factory=dict)
     mrdquant_version: str = __version__
     created: str = ""
+    file_sha256: str = ""
 
     # ------------------------------------------------------------------ fitting
     @classmethod
@@ -215,6 +218,7 @@ class NormalReference:
         for s in samples:
             prep = prepare_sample(s, p)
             x, feats = features_of(prep, prep.denominator_mask)
+            x = x.astype(np.float32)  # halves the memory of many large training files
             if markers is None:
                 markers = list(prep.markers)
                 transforms = dict(getattr(prep, "transforms", {}) or _panel_transforms(p, markers))
@@ -310,14 +314,14 @@ class NormalReference:
             raise ConfigError(f"fp_event_rate={fp_event_rate!r}: expected a fraction between 0 and 0.5")
         if not 0 < calibration_share < 1:
             raise ConfigError(f"calibration_share={calibration_share!r}: expected a fraction between 0 and 1")
-        mats = [np.asarray(m, dtype=np.float64) for m in matrices]
+        mats = [np.asarray(m) for m in matrices]  # float32 kept as is (memory); scored in float64
         if not mats:
             raise InputError("NormalReference: no normal samples given")
         srcs = list(sources) if sources is not None else [{"source": f"matrix {i}", "sha256": "", "n_events": int(m.shape[0])} for i, m in enumerate(mats)]
         for i, m in enumerate(mats):
             if m.ndim != 2 or m.shape[1] != len(feats):
                 raise InputError(f"{srcs[i]['source']}: expected {len(feats)} feature columns {feats}, got shape {m.shape}")
-            if not np.all(np.isfinite(m)):
+            if m.dtype.kind != "f" or not np.all(np.isfinite(m)):
                 raise InputError(f"{srcs[i]['source']}: feature values contain NaN or infinite values")
         rng = np.random.default_rng(seed)
         n = len(mats)
@@ -350,7 +354,7 @@ class NormalReference:
             low = np.flatnonzero(dens < np.quantile(dens, 0.05))
             take = min(per, low.size)
             sparse.append(m[np.sort(rng.choice(low, take, replace=False))])
-        fit_x = np.concatenate([uni] + sparse)
+        fit_x = np.concatenate([uni] + sparse).astype(np.float64)
         mixture = fit_mixture(fit_x, n_components, seed=seed)
 
         cal_scores = [score_mixture(m, mixture)[0] for m in cal_parts]
@@ -367,9 +371,10 @@ class NormalReference:
             novel_per.append(int(nov.sum()))
             lab = group_novel_events(m[nov], eps=eps, min_samples=min_samples, min_cluster_size=lod_events, seed=seed)
             dfn_per.append(int(np.count_nonzero(lab >= 0)))
-        pool = np.concatenate(fit_parts)
-        n_plot = min(20_000, pool.shape[0])
-        plot_events = pool[np.sort(rng.choice(pool.shape[0], n_plot, replace=False))].astype(np.float32)
+        per_plot = max(1, 20_000 // len(fit_parts))
+        plot_events = np.concatenate(
+            [m[np.sort(rng.choice(m.shape[0], min(per_plot, m.shape[0]), replace=False))] for m in fit_parts]
+        ).astype(np.float32)
         k = r
         training = []
         for i, s in enumerate(srcs):
@@ -562,6 +567,7 @@ class NormalReference:
                 parameters=header["parameters"],
                 mrdquant_version=header["mrdquant_version"],
                 created=header["created"],
+                file_sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
             )
         except (KeyError, InputError, TypeError, ValueError) as exc:
             raise ReferenceFileError(f"{p}: inconsistent reference content ({exc})") from None

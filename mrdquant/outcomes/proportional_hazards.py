@@ -361,15 +361,21 @@ def cox(
         Rows with a missing value in a used column: raise, or drop them (R's
         ``na.omit``).
     max_iter : int, default 50
-        Newton–Raphson iterations; non-convergence (e.g. monotone likelihood, an
-        infinite coefficient) emits a :class:`StatisticalWarning`.
+        Newton–Raphson iterations. A fit that does not converge (monotone likelihood:
+        a coefficient running to infinity) gives NaN estimates for every term, with
+        ``converged`` False, a ``note`` and a :class:`StatisticalWarning`.
 
     Returns
     -------
     DataFrame
         One row per term: ``term``, ``coef`` (log hazard ratio), ``hr`` (exp(coef)),
         ``se`` (from the inverse information), ``z`` (coef/se), ``p_value`` (two-sided
-        Wald), ``hr_lower``, ``hr_upper`` (exp(coef ∓ z·se)).
+        Wald), ``hr_lower``, ``hr_upper`` (exp(coef ∓ z·se)), ``converged`` (bool: the
+        term was estimated by a converged fit) and ``note`` (why not: ``"not
+        identifiable: constant"``, ``"not identifiable: collinear with x"``, ``"not
+        converged: monotone likelihood, ..."``; ``""`` otherwise). Terms that are not
+        estimable have NaN estimates; constant or collinear terms are left out of the fit
+        of the others (as R's ``coxph``) and of the tests' ``df``.
         ``.attrs`` holds ``tests`` (``{"wald"|"likelihood_ratio"|"score": {"statistic",
         "df", "p_value"}}``, the score test at beta = 0 as R reports it), ``loglik``
         ([at beta = 0, at the estimate]), ``n`` (rows), ``n_events``, ``ties``,

@@ -59,7 +59,7 @@ def group_colors(groups: Iterable, fixed: Mapping[str, str] | None = None) -> di
     --------
     >>> group_colors(["MRDco+", "MRDsin+", "B"])["MRDco+"]
     '#D55E00'
-    >>> group_colors(["x", "y"]) == group_colors(["x", "y", "z"]) | {"z": "#009E73"}
+    >>> group_colors(["x", "y", "z"]) == group_colors(["x", "y"]) | {"z": "#009E73"}
     True
     """
     known = dict(GROUP_COLORS)

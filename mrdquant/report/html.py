@@ -64,6 +64,7 @@ _TABLE_FILES = {
     "wt1": ("qpcr/wt1_results",),
     "amplification": ("qpcr/amplification",),
     "samples": ("calls/samples",),
+    "events": ("calls/events",),
     "patients": ("calls/patients",),
     "profile": ("calls/profile",),
     "endpoints": ("outcomes/endpoints",),
@@ -271,6 +272,8 @@ def _clinical_dates(res: Results) -> pd.DataFrame | None:
         return None
     pts = pts.copy()
     ep = res.get("endpoints")
+    if ep is not None and "diagnosis" in ep.columns and "diagnosis" not in pts.columns:
+        pts["diagnosis"] = pts["patient_id"].astype(str).map(dict(zip(ep["patient_id"].astype(str), ep["diagnosis"])))
     if ep is not None and "index_date" in ep.columns:
         e = ep.set_index(ep["patient_id"].astype(str))
         index = pd.to_datetime(e["index_date"], errors="coerce")
@@ -278,6 +281,9 @@ def _clinical_dates(res: Results) -> pd.DataFrame | None:
                                                 ("death_date", "os_event", "os_days", 1)):
             if name in pts.columns or event_col not in e.columns or days_col not in e.columns:
                 continue
+            events = res.get("events")
+            if events is not None and "event" in events.columns and (events["event"] == name[:-5]).any():
+                continue  # the events table has them
             when = index + pd.to_timedelta(pd.to_numeric(e[days_col], errors="coerce"), unit="D")
             when = when.where(pd.to_numeric(e[event_col], errors="coerce") == code)
             pts[name] = pts["patient_id"].astype(str).map(when)
@@ -287,7 +293,7 @@ def _clinical_dates(res: Results) -> pd.DataFrame | None:
 class _Kinetics:
     """Patients and called samples read once; one chart per patient."""
 
-    def __init__(self, pts, samples, timelines, profile_id: str):
+    def __init__(self, pts, samples, timelines, profile, events=None):
         from ..calls.rules import timeline_rules
         from ..calls.sample import _call
         from ..io.clinical import read_patients, read_samples
@@ -297,11 +303,19 @@ class _Kinetics:
                             "relapse_date", "death_date", "agvhd_date", "cgvhd_date") if c in pts.columns]
         smp_cols = [c for c in ("patient_id", "sample_id", "date", "specimen", "mfc", "wt1", "mfc_pct", "wt1_pct")
                     if c in samples.columns]
-        self.prof = load_profile(profile_id)
+        self.prof = load_profile(profile)
         self.rules = timeline_rules(self.prof)
         self.pts = read_patients(pts[keep])
         self.called = _call(read_samples(samples[smp_cols], self.pts), self.rules)
         self.timelines = timelines
+        self.events = None
+        if events is not None and {"patient_id", "event", "date"} <= set(events.columns):
+            from ..io.clinical import read_events
+
+            # interventions are drawn from the patients table already
+            ev = events[events["event"].astype(str) != "intervention"][["patient_id", "event", "date"]]
+            if len(ev):
+                self.events = read_events(ev, self.pts)
 
     def figure(self, fw: _FigureWriter, pid: str):
         from .kinetics import _plot, _timeline_row
@@ -310,7 +324,7 @@ class _Kinetics:
             f"kinetics_{_safe(pid)}", f"MRD kinetics of {pid}",
             "MFC (left axis) and WT1 (right axis) over days after HSCT; filled = positive, hollow = measured but "
             "not positive; strip below: results without a value. Dashed lines: positivity thresholds with source.",
-            lambda: _plot(pid, self.pts, self.called, self.rules, self.prof, None, None, None,
+            lambda: _plot(pid, self.pts, self.called, self.rules, self.prof, self.events, None, None,
                           _timeline_row(self.timelines, pid)),
             kind="kinetics", dpi=150,
         )
@@ -391,15 +405,34 @@ def _counts(df: pd.DataFrame | None, col: str) -> list[tuple[str, int]]:
     return [(str(k), int(v)) for k, v in vc.items()]
 
 
+def _flat(value) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, indent=1, ensure_ascii=False, default=str)
+    return str(value)
+
+
 def _run_provenance(res: Results) -> dict:
-    prov: dict[str, object] = {}
-    for key in ("mrdquant_version", "version", "profile", "command", "started", "finished", "index"):
-        if key in res.run:
-            prov[key] = res.run[key]
-    if "parameters" in res.run and isinstance(res.run["parameters"], dict):
-        for k, v in res.run["parameters"].items():
-            prov[f"parameter {k}"] = v
-    prov.setdefault("report written by", f"mrdquant {__version__}")
+    """run.json once per run: study, run, version, store, profile (with overrides), parameters."""
+    prov: dict[str, str] = {}
+    for key in ("study", "study_path", "run_id", "mrdquant_version", "version", "store", "params_hash",
+                "clinical_sha256", "command", "started", "finished", "index"):
+        if key in res.run and res.run[key] not in (None, ""):
+            prov[key.replace("_", " ")] = _flat(res.run[key])
+    profile = res.run.get("profile")
+    if isinstance(profile, dict):
+        prov["profile"] = f"{profile.get('id', '')} (sha256 {str(profile.get('hash', ''))[:16]}…)"
+        if profile.get("overrides"):
+            prov["profile overrides"] = _flat(profile["overrides"])
+    elif profile:
+        prov["profile"] = str(profile)
+    params = res.run.get("parameters")
+    if isinstance(params, dict):
+        for k, v in params.items():
+            if k not in ("mrdquant_version", "profile_id", "profile_hash", "profile_overrides"):
+                prov[f"parameters: {k}"] = _flat(v)
+    if res.run.get("failures"):
+        prov["failures"] = _flat(res.run["failures"])
+    prov["report written by"] = f"mrdquant {__version__}"
     return prov
 
 
@@ -409,9 +442,9 @@ def _inputs(res: Results) -> list[dict]:
     for it in items:
         if isinstance(it, dict):
             out.append({"path": str(it.get("path", it.get("file", ""))), "sha256": str(it.get("sha256", "")),
-                        "kind": str(it.get("kind", ""))})
+                        "kind": str(it.get("kind", "")), "status": str(it.get("status", ""))})
         else:
-            out.append({"path": str(it), "sha256": "", "kind": ""})
+            out.append({"path": str(it), "sha256": "", "kind": "", "status": ""})
     return out
 
 
@@ -435,7 +468,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     Raises
     ------
     InputError
-        ``results_dir`` is not a folder.
+        ``results_dir`` is not a folder, or holds no results at all.
 
     Notes
     -----
@@ -443,6 +476,11 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     and the rest is still written. Files are written atomically.
     """
     res = load_results(results_dir)
+    if not (res.tables or res.texts or res.run or res.gating_pages):
+        raise InputError(
+            f"{res.root}: no results found (expected flow/, qpcr/, calls/, outcomes/ or run.json "
+            "as written by mrdquant run or demo)" + ("; " + "; ".join(res.problems) if res.problems else "")
+        )
     out = Path(out_dir) if out_dir is not None else res.root / "report"
     fw = _FigureWriter(out)
     problems = list(res.problems)
@@ -490,7 +528,7 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
     kinetics = None
     if pts is not None and samples is not None:
         try:
-            kinetics = _Kinetics(pts, samples, timelines, profile_id)
+            kinetics = _Kinetics(pts, samples, timelines, _profile(res), res.get("events"))
         except MrdquantError as exc:
             problems.append(f"kinetics charts: {exc}")
     if timelines is not None and "patient_id" in timelines.columns:
@@ -579,12 +617,26 @@ def _is_missing(v) -> bool:
 
 
 def _profile_id(res: Results) -> str:
-    if res.run.get("profile"):
-        return str(res.run["profile"])
-    prof = res.get("profile")
-    if prof is not None and "profile_id" in prof.columns and len(prof):
-        return str(prof["profile_id"].iloc[0])
+    prof = res.run.get("profile")
+    if isinstance(prof, dict) and prof.get("id"):
+        return str(prof["id"])
+    if isinstance(prof, str) and prof:
+        return prof
+    table = res.get("profile")
+    if table is not None and "profile_id" in table.columns and len(table):
+        return str(table["profile_id"].iloc[0])
     return "puih_2020"
+
+
+def _profile(res: Results):
+    """The run's profile with the run's overrides applied (run.json ``profile.overrides``)."""
+    from ..profiles import load_profile
+
+    prof = load_profile(_profile_id(res))
+    overrides = res.run.get("profile", {}).get("overrides") if isinstance(res.run.get("profile"), dict) else None
+    if overrides:
+        prof = prof.with_values(**{str(k).replace(".", "__"): v for k, v in overrides.items()})
+    return prof
 
 
 def _profile_view(prof: pd.DataFrame | None):

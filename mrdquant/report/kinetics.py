@@ -208,7 +208,12 @@ def _plot(patient_id, pts, called, rules: TimelineRules, prof: Profile, ev, stat
         if fmt not in ("png", "pdf", "svg"):
             raise InputError(f"{path}: cannot save a plot as {fmt!r}; expected .png, .svg or .pdf")
     s = called[called["patient_id"] == str(patient_id)].sort_values(["date", "sample_id"])
-    thresholds = positivity_thresholds(prof, pt.get("diagnosis", ""))
+    diagnosis = pt.get("diagnosis", "")
+    known_disease = isinstance(diagnosis, str) and diagnosis.strip() != ""
+    thresholds = positivity_thresholds(prof, diagnosis if known_disease else "")
+    if not known_disease:
+        # the MFC threshold depends on the disease (ALL vs AML): never guess it
+        thresholds.pop("mfc", None)
     metric = prof.value("wt1.metric", "wt1_pct_abl1")
     wt1_label, wt1_scale, wt1_unit = _WT1_UNIT.get(metric, _WT1_UNIT["wt1_pct_abl1"])
     scale = {"mfc": 1.0, "wt1": wt1_scale}
@@ -363,6 +368,8 @@ def _plot(patient_id, pts, called, rules: TimelineRules, prof: Profile, ev, stat
     for m in thresholds:
         name = "MFC" if m == "mfc" else "WT1"
         legend.append((Line2D([], [], color=_COLORS[m], linestyle="--"), f"{name} positivity threshold"))
+    if not known_disease:
+        legend.append((Line2D([], [], linestyle="none"), "MFC threshold not drawn: diagnosis unknown"))
     fig.legend([h for h, _ in legend], [t for _, t in legend], loc="upper left", bbox_to_anchor=(0.69, 0.9),
                fontsize=7.5, frameon=False)
     if path is not None:

@@ -44,6 +44,8 @@ from .figures import FIGURE_FORMATS, group_colors, save_figure
 
 __all__ = ["plot_km", "plot_cif", "numbers_at_risk", "format_p", "index_label"]
 
+_LINESTYLES = ("-", (0, (5, 2.5)), (0, (1.5, 1.5)), (0, (6, 2, 1.5, 2)))
+
 #: how a time origin of :func:`mrdquant.outcomes.build_endpoints` reads on an axis
 _INDEX_LABELS = {
     "hsct": "HSCT",
@@ -78,20 +80,21 @@ def _pyplot():
 
 
 def format_p(p: float) -> str:
-    """A P value as printed in a paper: ``P = 0.021``, ``P < 0.001``, ``P = 0.30``.
+    """A P value as printed in a paper and in the results text: ``P = 0.021``, ``P < 0.001``.
+
+    Three decimals, as :meth:`mrdquant.outcomes.summary.OutcomeSummary.text`, so a figure
+    and its results sentence show the same number.
 
     Examples
     --------
-    >>> format_p(0.0213), format_p(0.00004), format_p(0.305), format_p(float("nan"))
-    ('P = 0.021', 'P < 0.001', 'P = 0.31', 'P not computable')
+    >>> format_p(0.0213), format_p(0.00004), format_p(0.3045), format_p(float("nan"))
+    ('P = 0.021', 'P < 0.001', 'P = 0.304', 'P not computable')
     """
     if p is None or not np.isfinite(p):
         return "P not computable"
     if p < 0.001:
         return "P < 0.001"
-    if p < 0.1:
-        return f"P = {p:.3f}"
-    return f"P = {p:.2f}"
+    return f"P = {p:.3f}"
 
 
 def numbers_at_risk(time: Any, group: Any = None, *, times: Sequence[float]) -> pd.DataFrame:
@@ -194,6 +197,11 @@ class _Curves:
 
     def color(self, label) -> str:
         return self.colors.get(str(label), "#000000")
+
+    def linestyle(self, label) -> str:
+        # one dash pattern per group: curves that coincide (e.g. two groups without events,
+        # both along 0) stay visible, and the figure reads in black and white
+        return _LINESTYLES[self.levels.index(str(label)) % len(_LINESTYLES)]
 
     def add_legend(self, handle, label: str) -> None:
         self.handles.append(handle)
@@ -346,7 +354,7 @@ def plot_km(
         x = np.concatenate([[0.0], part["time"].to_numpy()])
         y = np.concatenate([[1.0], part["survival"].to_numpy()])
         (line,) = ax.step(x, y, where="post", color=color, label=_display(label), linewidth=1.6,
-                          zorder=3, clip_on=False, gid=f"curve-{label}")
+                          linestyle=cv.linestyle(label), zorder=3, clip_on=False, gid=f"curve-{label}")
         cens = part["n_censor"].to_numpy() > 0
         ax.plot(part["time"].to_numpy()[cens], part["survival"].to_numpy()[cens], linestyle="none",
                 marker="|", color=color, ms=7, mew=1.2, zorder=4, clip_on=False, gid=f"censor-{label}")
@@ -434,7 +442,7 @@ def plot_cif(
         last = est[-1] if est.size else 0.0
         y = np.concatenate([[0.0], est, [last]])
         (line,) = ax.step(x, y, where="post", color=color, label=_display(label), linewidth=1.6,
-                          zorder=3, clip_on=False, gid=f"curve-{label}")
+                          linestyle=cv.linestyle(label), zorder=3, clip_on=False, gid=f"curve-{label}")
         tc = np.sort(t[mine & (e == 0)])
         idx = np.searchsorted(jt, tc, side="right") - 1
         yc = np.where(idx >= 0, est[np.clip(idx, 0, None)] if est.size else 0.0, 0.0)

@@ -152,7 +152,10 @@ _PROVENANCE = ("profile", "profile_id", "assay", "metric", "threshold_unit", "th
                "mrdquant_version", "lod_events", "lloq_events", "min_denominator", "laip_gate",
                "denominator_gate", "specimens", "methods", "consecutive", "confirmation_window_days",
                "window_after_hsct_days", "assess_until", "onset_boundary_days", "level_high_mfc_pct",
-               "level_high_wt1_pct", "clearance_rule", "panel_id", "panel_hash")
+               "level_high_wt1_pct", "clearance_rule", "panel_id", "panel_hash", "params_hash")
+
+#: machine columns no reader needs in a table (kept in the CSV/Parquet and the store)
+_ALWAYS_DROPPED = ("input_sha256", "created_at", "mrdquant_version.1", "run_id", "input_id")
 
 _CALL_LEGEND = {
     "positive": "MRD detected at or above the profile's threshold",
@@ -166,10 +169,14 @@ TABLE_KINDS: dict[str, _Spec] = {
         (("sample_id", "Sample", None), ("disease", "Disease", None), ("laip_events", "LAIP events", _int),
          ("denominator_events", "Denominator events", _int), ("mrd_pct", "MRD (%)", fmt_sig),
          ("threshold_pct", "Threshold (%)", _g), ("sensitivity", "Sensitivity (%)", _sensitivity),
-         ("status", "Call", None), ("reason", "Reason", None),
+         # status_detail (when the table has it) replaces status: a negative with LAIP
+         # events at or above the LOD reads "negative (detected below threshold)"
+         ("status", "Call", None), ("status_detail", "Call", None), ("reason", "Reason", None),
          ("true_leukemic_events", "Simulated leukemic events", _int)),
         {"Sensitivity (%)": "the MRD % one LOD-sized cluster would be in this tube (LOD events / denominator)",
-         **{f"Call: {k}": v for k, v in _CALL_LEGEND.items()}},
+         **{f"Call: {k}": v for k, v in _CALL_LEGEND.items()},
+         "Call: negative (detected below threshold)": "LAIP events at or above the LOD, but MRD below the "
+                                                       "positivity threshold"},
         _PROVENANCE,
         ("mrd_fraction", "detected"),
     ),
@@ -342,7 +349,7 @@ def human_table(df: pd.DataFrame, kind: str) -> HumanTable:
             values = [str(v) for v in dict.fromkeys(df[col].tolist()) if not _missing(v)]
             if values:
                 provenance[col] = "; ".join(values)
-    known = {c for c, _, _ in spec.columns} | set(spec.provenance) | set(spec.drop)
+    known = {c for c, _, _ in spec.columns} | set(spec.provenance) | set(spec.drop) | set(_ALWAYS_DROPPED)
     out = pd.DataFrame(index=df.index)
     for col, header, fmt in spec.columns:
         if col in df.columns:

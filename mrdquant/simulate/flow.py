@@ -226,7 +226,10 @@ def _layout(panel: Panel, channels: Mapping[str, str] | None) -> list[tuple[str,
         if m is None:
             raise InputError(f"channels: panel {panel.panel_id!r} has no marker {marker!r}; markers: {list(fluor)}")
         if det not in inst.DETECTORS:
-            raise InputError(f"channels[{marker!r}]={det!r}: not a detector of the simulated instrument; detectors: {list(inst.DETECTORS)}")
+            raise InputError(
+                f"channels[{marker!r}]={det!r}: not a detector of the simulated instrument; "
+                f"detectors: {list(inst.DETECTORS)}"
+            )
         moved[m] = det
     fluor.update(moved)
     used: dict[str, str] = {}

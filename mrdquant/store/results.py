@@ -8,6 +8,7 @@ or not at all.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -135,6 +136,48 @@ class ResultsStore:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    @contextlib.contextmanager
+    def exclusive(self, key: str):
+        """Hold the store's run lock for ``key`` (e.g. the study path) while the block runs.
+
+        One ``mrdquant run`` per study and store at a time: a second one would process the
+        same inputs twice. SQLite: an ``flock`` on ``<database>.lock`` (POSIX); PostgreSQL:
+        a session advisory lock. A held lock raises :class:`ConfigError` at once.
+        """
+        import hashlib
+
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            lock_id = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big", signed=True)
+            with self.engine.connect() as conn:
+                if not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_id}).scalar():
+                    raise ConfigError(f"store {self.display}: another mrdquant run is processing {key}")
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+                    conn.commit()
+            return
+        database = self.engine.url.database
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX: no lock
+            fcntl = None
+        if fcntl is None or not database or database == ":memory:":
+            yield
+            return
+        lock_path = Path(database + ".lock")
+        with open(lock_path, "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                raise ConfigError(f"store {database}: another mrdquant run is using it ({lock_path} is locked)") from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, *, study: str, params_hash: str, parameters: Mapping, profile_id: str,

@@ -25,9 +25,15 @@ from sqlalchemy import (
 from ..calls.sample import SAMPLE_COLUMNS
 from ..calls.timeline import TIMELINE_COLUMNS
 from ..cytometry.laip import MRD_TABLE_COLUMNS
+from ..mfc.quantify import RESULT_COLUMNS as _MFC_ROW_COLUMNS
 from ..pcr.quantify import RESULT_COLUMNS
 
-__all__ = ["metadata", "TABLES", "PROVENANCE_COLUMNS", "result_columns"]
+__all__ = ["metadata", "TABLES", "PROVENANCE_COLUMNS", "MFC_COLUMNS", "result_columns"]
+
+#: result columns of ``mfc_results``: ``MfcResult.to_row()`` (panel gating with
+#: :func:`mrdquant.quantify_mfc`) followed by the gate names of a Gating-ML strategy run
+#: (:func:`mrdquant.quantify_mrd_table`); a row fills the columns its method produces
+MFC_COLUMNS = list(_MFC_ROW_COLUMNS) + [c for c in MRD_TABLE_COLUMNS if c not in _MFC_ROW_COLUMNS]
 
 metadata = MetaData()
 
@@ -39,7 +45,7 @@ _FLOAT = {
     "min_abl1", "days_from_hsct", "mfc_pct", "wt1_pct", "days_to_first_positive", "days_to_confirmed",
     "n_positive_samples", "n_evaluable_samples", "days_to_negativity", "days_to_reemergence",
     "confirmation_window_days", "window_after_hsct_days", "onset_boundary_days", "level_high_mfc_pct",
-    "level_high_wt1_pct", "positive_methods_n",
+    "level_high_wt1_pct", "positive_methods_n", "n_events", "qc_events_out",
 }
 _BOOL = {"detected", "complete"}
 
@@ -118,7 +124,7 @@ mfc_results = Table(
     Column("panel_id", Text),
     Column("panel_hash", String(64)),
     Column("profile_hash", String(64)),
-    *[_typed(c) for c in MRD_TABLE_COLUMNS if c not in PROVENANCE_COLUMNS],
+    *[_typed(c) for c in MFC_COLUMNS if c not in PROVENANCE_COLUMNS + ["panel_id", "panel_hash"]],
 )
 
 wt1_results = Table(
@@ -167,7 +173,7 @@ TABLES = {t.name: t for t in (runs, inputs, mfc_results, wt1_results, sample_cal
 def result_columns(table: str) -> list[str]:
     """The result (non-provenance) columns of a result table, in order."""
     return {
-        "mfc_results": MRD_TABLE_COLUMNS,
+        "mfc_results": MFC_COLUMNS,
         "wt1_results": RESULT_COLUMNS,
         "sample_calls": SAMPLE_COLUMNS,
         "timelines": TIMELINE_COLUMNS,

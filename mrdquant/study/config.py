@@ -5,8 +5,9 @@ Sections (see ``docs/pipeline.md`` for the full reference)::
 
     [study]       name, profile (bundled id or profile folder), results (folder), store
     [profile.values]  optional overrides of profile parameters, by dotted name
-    [flow]        files (globs), panel, strategy (Gating-ML), laip_gate, denominator_gate,
-                  disease; or several [[flow]] tables, one per panel
+    [flow]        files (globs), panel, laip (LAIP id or patient LAIP file), plots; or
+                  strategy (Gating-ML), laip_gate, denominator_gate, disease; several
+                  [[flow]] tables (one per panel or patient) are allowed
     [qpcr]        files (globs), min_abl1, curves (stored standard curves), wt1_target,
                   abl1_target
     [clinical]    patients, samples (sample sheet linking results to samples), events
@@ -15,6 +16,7 @@ Sections (see ``docs/pipeline.md`` for the full reference)::
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import hashlib
 import json
@@ -62,6 +64,8 @@ class FlowSpec:
     disease: str = "ALL"
     panel_id: str = ""
     panel_hash: str = ""
+    laip: str | None = None
+    plots: bool = True
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,9 @@ class Study:
             "panel_hash": f.panel_hash,
             "strategy": None if f.strategy is None else self.relative(f.strategy),
             "strategy_sha256": None if f.strategy is None else sha256_file(f.strategy),
+            "method": "gating-ml strategy" if f.strategy is not None else "quantify_mfc",
+            "laip": f.laip if f.laip is None or not Path(f.laip).is_file() else self.relative(Path(f.laip)),
+            "laip_sha256": sha256_file(f.laip) if f.laip is not None and Path(f.laip).is_file() else None,
             "laip_gate": f.laip_gate,
             "denominator_gate": f.denominator_gate,
             "disease": f.disease,
@@ -261,7 +268,7 @@ def _patterns(value: Any, where: Path, key: str) -> tuple[str, ...]:
 _KNOWN = {
     "study": {"name", "profile", "results", "store"},
     "profile": {"values"},
-    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease"},
+    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease", "laip", "plots"},
     "qpcr": {"files", "min_abl1", "curves", "wt1_target", "abl1_target"},
     "clinical": {"patients", "samples", "events"},
     "outcomes": {"index", "horizon_years", "group"},
@@ -351,9 +358,23 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
             denominator_gate=str(f.get("denominator_gate", "Singlets")),
             disease=disease,
         )
-        if spec.strategy is None:
-            raise ConfigError(f"{toml_path}: [flow] needs strategy = \"<Gating-ML 2.0 file>\"")
-        flow.append(spec)
+        laip = f.get("laip")
+        if laip is not None:
+            if not isinstance(laip, str) or not laip:
+                raise ConfigError(f"{toml_path}: [flow] laip must be a LAIP id of the panel or a patient LAIP file")
+            laip_path = root / laip
+            if laip_path.is_file():
+                laip = str(laip_path.resolve())
+            elif not any(lp.id == laip for lp in panel.laips):
+                raise ConfigError(f"{toml_path}: [flow] laip = {laip!r}: neither a file nor a LAIP of panel "
+                                  f"{panel.panel_id!r} ({[lp.id for lp in panel.laips]})")
+            if spec.strategy is not None:
+                raise ConfigError(f"{toml_path}: [flow] laip applies to panel gating; with a Gating-ML strategy "
+                                  "the LAIP is the strategy's laip_gate")
+        plots = f.get("plots", True)
+        if not isinstance(plots, bool):
+            raise ConfigError(f"{toml_path}: [flow] plots must be true or false, got {plots!r}")
+        flow.append(dataclasses.replace(spec, laip=laip, plots=plots))
 
     qpcr = None
     if "qpcr" in doc:

@@ -32,11 +32,12 @@ class Progress:
         self._stage = ""
         self._total = 0
         self._done = 0
+        self._every = 1
 
-    def start(self, stage: str, total: int) -> None:
-        """Begin a step of ``total`` items."""
+    def start(self, stage: str, total: int, *, every: int = 1) -> None:
+        """Begin a step of ``total`` items; plain lines for every ``every``-th item (and the last)."""
         self.finish()
-        self._stage, self._total, self._done = stage, int(total), 0
+        self._stage, self._total, self._done, self._every = stage, int(total), 0, max(1, int(every))
         if not self.enabled or total == 0:
             return
         if self.rich:
@@ -61,7 +62,7 @@ class Progress:
             return
         if self._bar is not None:
             self._bar.update(self._task, advance=1, description=f"{label} {status}")
-        else:
+        elif status not in ("ok", "done", "hashed") or self._done % self._every == 0 or self._done == self._total:
             self.line(f"{self._stage} {self._done}/{self._total} {label} {status}")
 
     def line(self, text: str) -> None:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -66,6 +67,7 @@ class RunSummary:
     failures: list = field(default_factory=list)
     headlines: dict = field(default_factory=dict)
     written: list = field(default_factory=list)
+    reports: list = field(default_factory=list)
     up_to_date: bool = False
 
     @property
@@ -90,6 +92,7 @@ class RunSummary:
             "failures": self.failures,
             "stages": self.headlines,
             "files_written": len(self.written),
+            "report": str(self.reports[0]) if self.reports else None,
             "exit_code": self.exit_code,
         }
 
@@ -109,6 +112,8 @@ class RunSummary:
             lines.append(f"  ... and {len(self.failures) - 15} more failures (mrdquant export STUDY errors)")
         lines.append(f"store: {self.store}")
         lines.append(f"results: {self.results}")
+        if self.reports:
+            lines.append(f"report: {self.reports[0]}")
         return "\n".join(lines)
 
 
@@ -137,12 +142,25 @@ def sweep_partial_files(folder: Path) -> list[Path]:
     return removed
 
 
+def _check_writable(folder: Path) -> None:
+    """Refuse an unwritable results folder before any work is done (ConfigError naming it)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"results folder {folder}: cannot be created ({exc.strerror})") from exc
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(f"results folder {folder}: not writable")
+
+
 def _inputs(study: Study, progress: Progress) -> list[_Input]:
     """Every input of the study with its content hash, parameters and task."""
     groups = []
     for spec, files in study.fcs_groups():
-        task = FlowTask(panel=spec.panel_id, strategy=str(spec.strategy), laip_gate=spec.laip_gate,
-                        denominator_gate=spec.denominator_gate, disease=spec.disease, profile=study.profile)
+        task = FlowTask(panel=spec.panel, strategy=None if spec.strategy is None else str(spec.strategy),
+                        laip_gate=spec.laip_gate, denominator_gate=spec.denominator_gate, disease=spec.disease,
+                        profile=study.profile, laip=spec.laip,
+                        plots_dir=str(study.results / "flow" / "plots") if spec.plots and spec.strategy is None
+                        else None)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
     if study.qpcr:
         import dataclasses
@@ -155,7 +173,8 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
             groups.append(("qpcr", [path], dict(params, specimens=sorted(specimens.items())),
                            dataclasses.replace(base, specimens=specimens)))
     out: list[_Input] = []
-    progress.start("hash", sum(len(files) for _, files, _, _ in groups))
+    n_files = sum(len(files) for _, files, _, _ in groups)
+    progress.start("hash", n_files, every=max(1, n_files // 10))
     for kind, files, params, task in groups:
         phash = Study.params_hash(params)
         for path in files:
@@ -202,42 +221,52 @@ def _qpcr_task(study: Study) -> QpcrTask:
                     profile=study.profile)
 
 
-def _execute(todo: list[_Input], *, workers: int | None, scheduler: str | None
-             ) -> Iterator[TaskResult]:
-    """Yield one TaskResult per input, as they finish (locally or on dask.distributed)."""
-    if not todo:
-        return
+@contextlib.contextmanager
+def _cluster(workers: int | None, scheduler: str | None):
+    """A dask.distributed client (a local cluster of ``workers`` processes, or the running
+    ``scheduler``), or None for in-process work; closed on exit."""
     if not workers and not scheduler:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:  # pragma: no cover - dask is installed with mrdquant[distributed]
+        raise ConfigError("--workers/--scheduler need dask.distributed: pip install 'mrdquant[distributed]'") from exc
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout=10)
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
+        with client:
+            yield client
+        return
+    import logging
+
+    with LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _execute(todo: list[_Input], client) -> Iterator[TaskResult]:
+    """Yield one TaskResult per input as they finish, in this process (``client`` None) or
+    on the cluster. A worker lost while on a file is that file's failure, not the batch's."""
+    if client is None:
         for item in todo:
             yield run_task(item.kind, str(item.path), item.task)
         return
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError as exc:  # pragma: no cover - dask is installed with mrdquant[distributed]
-        raise ConfigError("--workers/--scheduler need dask.distributed: pip install 'mrdquant[distributed]'") from exc
-    cluster = None
-    try:
-        if scheduler:
-            try:
-                client = Client(scheduler, timeout=10)
-            except (OSError, TimeoutError) as exc:
-                raise ConfigError(f"--scheduler {scheduler!r}: cannot connect to a dask scheduler ({exc})") from exc
-        else:
-            import logging
+    from dask.distributed import as_completed
 
-            cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=logging.ERROR)
-            client = Client(cluster)
-        with client:
-            futures = [client.submit(run_task, item.kind, str(item.path), item.task, pure=False)
-                       for item in todo]
-            for fut in as_completed(futures):
-                result = fut.result()
-                fut.release()
-                yield result
-    finally:
-        if cluster is not None:
-            cluster.close()
+    futures = {client.submit(run_task, item.kind, str(item.path), item.task, pure=False): item for item in todo}
+    for fut in as_completed(list(futures)):
+        item = futures.pop(fut)
+        try:
+            result = fut.result()
+        except Exception as exc:  # the worker died or the task was lost: record it, go on
+            stage = "flow" if item.kind == "fcs" else "qpcr"
+            result = TaskResult(kind=item.kind, path=str(item.path),
+                                error=(stage, type(exc).__name__, f"{item.path}: worker failed ({exc})"))
+        fut.release()
+        yield result
 
 
 def _record_results(store, run_id: int, todo: list[_Input], results: Iterator[TaskResult], progress: Progress,
@@ -295,10 +324,12 @@ def run_study(
     from ..store import open_store
 
     progress = progress or Progress()
+    _check_writable(study.results)
     sweep_partial_files(study.results)
     store = open_store(study.store)
     try:
-        return _run(study, store, workers=workers, scheduler=scheduler, progress=progress)
+        with store.exclusive(str(study.root)):
+            return _run(study, store, workers=workers, scheduler=scheduler, progress=progress)
     finally:
         progress.finish()
         store.close()
@@ -329,12 +360,12 @@ def _run(study: Study, store, *, workers, scheduler, progress: Progress) -> RunS
     wells_by_path: dict[str, pd.DataFrame] = {}
     status = "failed"
     try:
-        for kind, stage in (("fcs", "flow"), ("qpcr", "qpcr")):
-            part = [i for i in todo if i.kind == kind]
-            progress.start(stage, len(part))
-            _record_results(store, run_id, part, _execute(part, workers=workers, scheduler=scheduler),
-                            progress, summary, wells_by_path)
-            progress.finish()
+        with _cluster(workers if todo else None, scheduler if todo else None) as client:
+            for kind, stage in (("fcs", "flow"), ("qpcr", "qpcr")):
+                part = [i for i in todo if i.kind == kind]
+                progress.start(stage, len(part))
+                _record_results(store, run_id, part, _execute(part, client), progress, summary, wells_by_path)
+                progress.finish()
         summary.n_failed = len(summary.failures)
         run_json = study.results / "run.json"
         previous = _read_json(run_json)
@@ -378,9 +409,11 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
     if study.flow:
         ids = [i.input_id for i in done if i.kind == "fcs"]
         mfc = store.results_for("mfc_results", ids)
-        from ..cytometry.laip import MRD_TABLE_COLUMNS
+        from ..store.schema import MFC_COLUMNS
 
-        mfc_out = mfc[MRD_TABLE_COLUMNS + ["panel_id"] + prov_cols]
+        # the columns this study's method(s) filled, then the provenance
+        keep = [c for c in MFC_COLUMNS if c not in prov_cols and (c in ("sample_id", "status") or mfc[c].notna().any())]
+        mfc_out = mfc[keep + prov_cols]
         written += [write_table(mfc_out, out / "flow" / "mfc_results.csv"),
                     write_table(mfc_out, out / "flow" / "mfc_results.parquet")]
         counts = mfc["status"].value_counts().to_dict()
@@ -453,6 +486,19 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
         "headlines": summary.headlines,
     }
     written.append(write_text(json.dumps(run_record, indent=2, default=str) + "\n", out / "run.json"))
+
+    # -- the HTML reports (study + one per patient), from the results folder just written ------
+    from ..report.html import write_reports
+
+    progress.line("report: writing the study and patient reports")
+    try:
+        summary.reports = write_reports(out)
+    except MrdquantError as exc:
+        _stage_failed(store, run_id, summary, "report", str(out), exc)
+    else:
+        written += summary.reports
+        pages = [p for p in summary.reports if p.suffix == ".html"]
+        summary.headlines["report"] = f"{pages[0]} and {len(pages) - 1} patient report(s)"
 
 
 def _counts_text(counts: dict) -> str:

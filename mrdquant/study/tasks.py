@@ -22,11 +22,13 @@ class FlowTask:
     """Everything needed to quantify one FCS file (picklable)."""
 
     panel: str
-    strategy: str
+    strategy: str | None
     laip_gate: str
     denominator_gate: str
     disease: str
     profile: Any
+    laip: str | None = None
+    plots_dir: str | None = None
 
 
 @dataclass(frozen=True)
@@ -67,19 +69,33 @@ def _strategy(path: str):
 
 
 def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> pd.DataFrame:
-    """MFC MRD of one FCS file: one row (columns of :func:`mrdquant.quantify_mrd_table`).
+    """MFC MRD of one FCS file: one row; ``sample_id`` is the file name.
 
-    The file is gated with the study's Gating-ML strategy; the LAIP and denominator gate
-    counts give the MRD % against the profile's thresholds. ``sample_id`` is the file
-    name.
+    Without a strategy (the default), :func:`mrdquant.quantify_mfc` places the panel's gates
+    on this file (acquisition QC, denominator chain, LAIP; ``task.laip`` a LAIP id or a
+    patient LAIP file) and the row is ``MfcResult.to_row()``; with ``task.plots_dir`` the
+    gating page is written there as ``<file name without suffix>.png`` (the report shows it
+    on the patient page of the clinical sample of that name). With a Gating-ML strategy the
+    file is gated with it and the LAIP / denominator gate counts give the MRD
+    (:func:`mrdquant.quantify_mrd_table` columns).
     """
-    from ..cytometry.laip import quantify_mrd_table
-
     name = Path(path).name
-    result = _strategy(task.strategy).gate(str(path), sample_id=name)
-    counts = result.counts()
-    return quantify_mrd_table(counts, task.laip_gate, task.denominator_gate, disease=task.disease,
-                              profile=task.profile)
+    if task.strategy:
+        from ..cytometry.laip import quantify_mrd_table
+
+        result = _strategy(task.strategy).gate(str(path), sample_id=name)
+        return quantify_mrd_table(result.counts(), task.laip_gate, task.denominator_gate, disease=task.disease,
+                                  profile=task.profile)
+    from ..io.fcs import read_fcs
+    from ..mfc.quantify import quantify_mfc
+
+    sample = read_fcs(path)
+    result = quantify_mfc(sample, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
+    if task.plots_dir and len(result.gates):
+        from ..mfc.plots import plot_gating
+
+        plot_gating(result, Path(task.plots_dir) / f"{Path(name).stem}.png", sample=sample)
+    return pd.DataFrame([result.to_row()])
 
 
 def quantify_qpcr_file(path: "str | os.PathLike", task: QpcrTask) -> tuple[pd.DataFrame, pd.DataFrame]:

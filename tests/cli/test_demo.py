@@ -115,17 +115,36 @@ def test_demo_trial_counts_match_the_patients_table(demo_out, data_samples):
 
 
 def test_demo_calls_are_the_calls_command_output(demo_out, data_samples, tmp_path):
-    """The demo's calls/ folder is what `mrdquant calls` writes for the same tables."""
-    cohort = data_samples / "cohort"
-    assert main(["calls", "--patients", str(cohort / "patients.csv"), "--samples", str(cohort / "samples.csv"),
+    """The demo's calls/ folder is what `mrdquant calls` writes for the same tables: the
+    study's patients and the per-sample MFC/WT1 results the run merged onto its sheet."""
+    study = data_samples / "study"
+    merged = pd.read_csv(demo_out / "calls" / "samples.csv")
+    sheet = tmp_path / "merged_samples.csv"
+    merged[["patient_id", "sample_id", "date", "specimen", "mfc", "wt1", "mfc_pct", "wt1_pct"]].to_csv(sheet, index=False)
+    assert main(["calls", "--patients", str(study / "clinical" / "patients.csv"), "--samples", str(sheet),
                  "--out", str(tmp_path / "calls")]) == 0
-    for name in ("samples.csv", "patients.csv", "profile.csv"):
+    for name in ("samples.csv", "patients.csv"):
         demo = pd.read_csv(demo_out / "calls" / name)
         cli = pd.read_csv(tmp_path / "calls" / name)
-        pd.testing.assert_frame_equal(demo, cli)
+        # the run also carries each method's own reason (e.g. the MFC denominator) into
+        # "reason"; everything else is identical
+        same = [c for c in cli.columns if not (name == "samples.csv" and c == "reason")]
+        pd.testing.assert_frame_equal(demo[same], cli[same])
+    reasons = pd.read_csv(demo_out / "calls" / "samples.csv").set_index("sample_id")["reason"].dropna()
+    ne = merged[merged["mfc"] == "not evaluable"]["sample_id"]
+    assert len(ne) and all("denominator events" in reasons[s] for s in ne)
+    # the profile table differs only by the study's override, which says so
+    demo = pd.read_csv(demo_out / "calls" / "profile.csv").set_index("parameter")
+    cli = pd.read_csv(tmp_path / "calls" / "profile.csv").set_index("parameter")
+    def norm(v):  # lists are written as "['BM']" by one writer and "BM" by the other
+        return str(v).strip("[]").replace("'", "").replace(" ", "")
+
+    changed = [k for k in cli.index if norm(demo.loc[k, "value"]) != norm(cli.loc[k, "value"])]
+    assert changed == ["mfc.min_denominator_events.ALL"]
+    assert demo.loc["mfc.min_denominator_events.ALL", "source"] == "user override"
     samples = pd.read_csv(demo_out / "calls" / "samples.csv")
     assert samples["days_from_hsct"].notna().all() and (samples["days_from_hsct"] >= 0).all()
     # days from HSCT by hand for one sample
-    pts = pd.read_csv(cohort / "patients.csv", parse_dates=["hsct_date"]).set_index("patient_id")
+    pts = pd.read_csv(study / "clinical" / "patients.csv", parse_dates=["hsct_date"]).set_index("patient_id")
     row = samples.iloc[0]
     assert row["days_from_hsct"] == (pd.Timestamp(row["date"]) - pts.loc[row["patient_id"], "hsct_date"]).days

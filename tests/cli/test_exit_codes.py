@@ -34,6 +34,8 @@ def inputs(tmp_path_factory, data_samples):
         "strategy": str(data_samples / "flow" / "b_all_laip.xml"),
         "fcs": str(data_samples / "flow" / "b_all_mrd1e-2.fcs"),
         "bad_out": str(blocker / "out"),
+        "study_fcs": str(data_samples / "study" / "flow" / "P0001-01.fcs"),
+        "empty_results": str(root),
     }
 
 
@@ -47,6 +49,9 @@ COMMANDS = {
     "simulate-qpcr": lambda i: ["simulate", "qpcr", "--out", i["bad_out"]],
     "simulate-cohort": lambda i: ["simulate", "cohort", "--patients", "10", "--out", i["bad_out"]],
     "demo": lambda i: ["demo", "--out", i["bad_out"]],
+    # commands added later inherit the mechanism of main()
+    "flow": lambda i: ["flow", i["study_fcs"], "--panel", "B-ALL", "--out", i["bad_out"]],
+    "report": lambda i: ["report", i["empty_results"], "--out", i["bad_out"]],
 }
 
 

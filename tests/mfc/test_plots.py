@@ -193,3 +193,16 @@ def test_real_prepared_sample_and_mfc_result(tmp_path):
             row = res.gates.set_index("gate").loc[gid]
             assert f"{int(row.events):,} events" in "\n".join(_texts(ax))
     assert f"LAIP {res.laip_events:,} of {res.denominator_events:,}" in fig2._suptitle.get_text()
+
+
+def test_laip_made_only_of_min_of_gates_is_drawn_on_two_of_them(fake):
+    """An AML-style LAIP (no `all`, >=1 of CD7+/CD56+) still gets both axes and its rule."""
+    result, prepared = fake
+    gates = result.gates.copy()
+    gates.loc[gates.gate == "LAIP", "coordinates"] = json.dumps({"all": [], "min_of": ["CD34+", "CD10+"], "k": 1})
+    r = FakeResult(gates, result.gate_masks, result.laip_mask, provenance={"denominator_gate": "Singlets"})
+    fig = gating_figure(r, sample=prepared)
+    ax = [a for a in fig.axes if a.get_title(loc="left") == "LAIP"][0]
+    assert ax.get_xlabel().startswith("CD34") and ax.get_ylabel().startswith("CD10")
+    assert "≥1 of (CD34+, CD10+)" in "\n".join(_texts(ax))
+    assert not any("nothing to draw" in t for t in _texts(ax))

@@ -52,6 +52,13 @@ def test_gate_counts_are_internally_consistent(result):
 
 
 def test_gating_page_is_written(result, shared_data, tmp_path):
-    plots = pytest.importorskip("mrdquant.mfc.plots", reason="gating plots (mrdquant.mfc.plots) not in this build")
-    out = plots.plot_gating(result, tmp_path / "diva.png", sample=shared_data / FILE)
+    from mrdquant.mfc.plots import gating_figure, plot_gating
+
+    out = plot_gating(result, tmp_path / "diva.png", sample=shared_data / FILE)
     assert out.exists() and out.stat().st_size > 10_000
+    # a real FACSDiva tube (FSC-W, no FSC-H): every gate has its plot with its count
+    fig = gating_figure(result, sample=shared_data / FILE)
+    titled = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_title(loc="left")}
+    assert list(titled) == list(result.gates.gate)
+    for row in result.gates.itertuples():
+        assert f"{int(row.events):,} events" in "\n".join(t.get_text() for t in titled[row.gate].texts), row.gate

@@ -12,9 +12,6 @@ import pytest
 from mrdquant.errors import InputError
 from mrdquant.report.html import write_reports
 
-pytestmark = pytest.mark.slow
-
-
 @pytest.fixture(scope="module")
 def small_results(demo_run, tmp_path_factory):
     """The demo's results folder cut to three patients (one per status) and no trial."""
@@ -58,9 +55,17 @@ def test_reports_written_with_their_parts(small_results):
                     "Outcomes by MRD group", "Parameters and provenance"):
         assert section in study
     # tables for people: percent with rounding, codes explained, provenance once
-    assert "0.902" in study and "0.9019214849026186" not in study
+    from markupsafe import escape
+
+    from mrdquant.report.tables import fmt_sig
+
+    mfc = pd.read_csv(out / "flow" / "mfc_results.csv")
+    long = [v for v in mfc["mrd_pct"].dropna() if len(repr(float(v))) > 8]
+    assert long and fmt_sig(long[0]) in study and repr(float(long[0])) not in study
     assert "Gray&#39;s test of cumulative incidence" in study
-    assert study.count("Qin et al., J Mol Diagn 2020: 0.6 % is the upper limit") == 2  # WT1 provenance + profile
+    wt1 = pd.read_csv(out / "qpcr" / "wt1_results.csv")
+    source = str(escape(wt1["threshold_source"].dropna().iloc[0]))
+    assert 1 <= study.count(source) <= 2 < len(wt1)  # WT1 table provenance (+ the profile table), not per row
     page = (report / "patients" / f"{keep[0]}.html").read_text(encoding="utf-8")
     assert f"Sample {sid}." in page and "by rule <b>" in page
     assert f"MRD kinetics of {keep[0]}" in page
@@ -69,7 +74,7 @@ def test_reports_written_with_their_parts(small_results):
 def test_template_escapes_values(tmp_path, small_results):
     out, _, keep, _ = small_results
     evil = tmp_path / "results"
-    shutil.copytree(out, evil, ignore=shutil.ignore_patterns("report"))
+    shutil.copytree(out / "calls", evil / "calls")
     calls = pd.read_csv(evil / "calls" / "patients.csv")
     calls.loc[0, "rule_detail"] = "<script>alert(1)</script>"
     calls.to_csv(evil / "calls" / "patients.csv", index=False)
@@ -86,6 +91,9 @@ def test_missing_parts_are_tolerated(tmp_path):
     assert [p.name for p in written if p.suffix == ".html"] == ["study.html", "P1.html"]
     with pytest.raises(InputError, match="not a results folder"):
         write_reports(tmp_path / "nope")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="empty: no results found"):
+        write_reports(tmp_path / "empty")
 
 
 def test_report_command(small_results, tmp_path):
@@ -93,7 +101,9 @@ def test_report_command(small_results, tmp_path):
 
     from mrdquant.cli.main import app, main
 
-    out, _, keep, _ = small_results
+    src, _, keep, _ = small_results
+    out = tmp_path / "results"
+    shutil.copytree(src / "calls", out / "calls")
     res = CliRunner().invoke(app, ["report", str(out), "--out", str(tmp_path / "rep")])
     assert res.exit_code == 0, res.output
     assert f"study report: {(tmp_path / 'rep' / 'study.html').resolve()}" in res.output

@@ -144,3 +144,27 @@ def test_eln_threshold_is_converted_to_percent_of_abl1():
     # ELN: 250 WT1 copies per 10^4 ABL1 in BM = 2.5 % of ABL1; PUIH: 0.6 % as published
     assert positivity_thresholds("eln_2009")["wt1"][0] == 2.5
     assert positivity_thresholds("puih_2020")["wt1"][0] == 0.6
+
+
+def test_unknown_diagnosis_draws_no_mfc_threshold():
+    # ALL 0.01 % and AML 0.1 % differ tenfold: without a diagnosis no MFC line is guessed
+    pts, smp = _tables()
+    pts = pts.drop(columns=["diagnosis"])
+    fig = plot_kinetics("P1", pts, smp)
+    lines = _lines(fig)
+    assert "threshold-mfc" not in lines and "threshold-wt1" in lines
+    assert "MFC threshold not drawn: diagnosis unknown" in [t.get_text() for t in fig.legends[0].get_texts()]
+
+
+def test_legend_and_labels_stay_inside_the_figure():
+    pts, smp = _tables()
+    fig = plot_kinetics("P1", pts, smp)
+    fig.canvas.draw()
+    r = fig.canvas.get_renderer()
+    box = fig.legends[0].get_window_extent(r)
+    assert box.x0 >= 0 and box.x1 <= fig.bbox.width and box.y0 >= 0 and box.y1 <= fig.bbox.height
+    for ax in fig.axes:
+        for label in (ax.yaxis.label, ax.xaxis.label):
+            if label.get_text():
+                b = label.get_window_extent(r)
+                assert b.x0 >= 0 and b.x1 <= fig.bbox.width

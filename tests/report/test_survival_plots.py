@@ -154,3 +154,14 @@ def test_svg_and_pdf_are_written(tmp_path):
         plt.close(fig)
     assert (tmp_path / "cif.svg").read_text().lstrip().startswith("<?xml")
     assert (tmp_path / "cif.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_coinciding_curves_have_different_dash_patterns():
+    import matplotlib.pyplot as plt
+
+    # neither group has an event of cause 1: both curves lie along 0
+    fig = plot_cif(TIME, [0, 0, 2, 0, 0, 0, 0, 2, 0, 0], GROUP)
+    curves = [ln for ln in fig.axes[0].get_lines() if (ln.get_gid() or "").startswith("curve-")]
+    assert [max(c.get_ydata()) for c in curves] == [0, 0]
+    assert curves[0].get_linestyle() != curves[1].get_linestyle()
+    plt.close(fig)

@@ -71,3 +71,18 @@ def test_study_runs_against_a_postgresql_store(pg_url, study_copy, capsys):
     q_truth = pd.read_csv(study_copy / "truth" / "qpcr.csv")
     merged = exported.merge(q_truth, on=["plate", "sample"], validate="one_to_one")
     assert len(merged) == len(q_truth) and (merged["call"] == merged["expected_call"]).all()
+
+
+def test_one_run_at_a_time_on_a_shared_server(pg_url):
+    from mrdquant.errors import ConfigError
+    from mrdquant.store import open_store
+
+    with open_store(pg_url) as a, open_store(pg_url) as b:
+        with a.exclusive("/lab/study"):
+            with pytest.raises(ConfigError, match="another mrdquant run"):
+                with b.exclusive("/lab/study"):
+                    pass
+            with b.exclusive("/lab/other_study"):  # another study is not blocked
+                pass
+        with b.exclusive("/lab/study"):
+            pass

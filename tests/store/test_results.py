@@ -74,3 +74,13 @@ def test_unknown_table_and_unopenable_store_are_config_errors(tmp_path):
     blocker.write_text("x")
     with pytest.raises(ConfigError, match="cannot create the folder"):
         open_store(blocker / "sub" / "s.sqlite")
+
+
+def test_one_run_at_a_time_per_store(tmp_path):
+    with open_store(tmp_path / "s.sqlite") as a, open_store(tmp_path / "s.sqlite") as b:
+        with a.exclusive("/study"):
+            with pytest.raises(ConfigError, match="another mrdquant run"):
+                with b.exclusive("/study"):
+                    pass
+        with b.exclusive("/study"):  # released: the next run may start
+            pass

@@ -182,3 +182,32 @@ def test_a_sheet_link_to_a_missing_file_leaves_that_method_empty_and_is_reported
     calls = pd.read_csv(study_copy / "results" / "calls" / "samples.csv", keep_default_na=False)
     row = calls.set_index("sample_id").loc[sheet.loc[k, "sample_id"]]
     assert row["mfc"] == ""  # not done, never guessed
+
+
+def test_an_unwritable_results_folder_is_refused_before_any_work(study_copy, tmp_path, capsys):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert main(["run", str(study_copy), "--results", str(blocker / "results"), "--no-progress"]) == 2
+    assert "results folder" in capsys.readouterr().err
+    assert not (study_copy / "mrdquant.sqlite").exists()  # nothing was processed or stored
+
+
+def test_panel_gating_with_quantify_mfc_and_gating_pages(study_copy, capsys):
+    """Without a Gating-ML strategy the panel's gates are placed on each file
+    (mrdquant.quantify_mfc); the planted calls come back and each file gets its gating page."""
+    truth = pd.read_csv(study_copy / "truth" / "flow.csv")
+    picked = pd.concat([truth[truth["planted_call"] == c].head(2) for c in ("positive", "negative", "not evaluable")])
+    files = ", ".join(f'"flow/{f}"' for f in picked["file"])
+    (study_copy / "study.toml").write_text(
+        '[study]\nname = "panel gating"\n[profile.values]\n"mfc.min_denominator_events.ALL" = 4000\n'
+        f'[flow]\nfiles = [{files}]\npanel = "B-ALL"\n', encoding="utf-8")
+    rc, summary = _run(capsys, study_copy)
+    assert rc == 0 and summary["processed"] == len(picked)
+    mfc = pd.read_csv(study_copy / "results" / "flow" / "mfc_results.csv")
+    m = mfc.merge(picked, left_on="sample_id", right_on="file", validate="one_to_one", suffixes=("", "_truth"))
+    assert len(m) == len(picked)
+    assert (m["status"].replace({"positive, not quantifiable": "positive"}) == m["planted_call"]).all()
+    assert (m["laip_events"] <= m["leukemic_events"]).all() and (m["laip_events"] >= 0.9 * m["leukemic_events"]).all()
+    assert (m["panel_id"] == "B-ALL").all() and m["gates"].str.startswith("[").all()
+    pages = sorted(p.name for p in (study_copy / "results" / "flow" / "plots").glob("*.png"))
+    assert pages == sorted(f.replace(".fcs", ".png") for f in picked["file"] if f in set(m["file"][m["n_events"] >= 1000]))
