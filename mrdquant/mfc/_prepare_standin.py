@@ -3,8 +3,8 @@
 
 It follows the conventions of the simulated tubes and the bundled B-ALL Gating-ML strategy:
 fluorescence compensated with the file's ``$SPILLOVER`` and logicle-transformed
-(T = 262144, W = 0.5, M = 4.5, A = 0); denominator = nucleated (Syto41 >= 0.45 when the
-panel has the dye, otherwise CD45 >= 0.35 and FSC-A >= 25,000), singlets
+(T = 262144, W = 0.5, M = 4.5, A = 0); denominator = nucleated (FSC-A >= 35,000 and Syto41 >= 0.45 when the
+panel has the dye, otherwise CD45 >= 0.35), singlets
 (FSC-H >= 0.785 FSC-A). The fields used by DfN have the names and meaning of the
 ``PreparedSample`` contract.
 """
@@ -62,9 +62,11 @@ def prepare(sample, panel) -> PreparedStandin:
     values = np.ascontiguousarray(lt.apply(np.ascontiguousarray(ev[:, idx])))
     scatter = {s: np.asarray(sample.events[:, sample.channels.index(s)], dtype=np.float64) for s in ("FSC-A", "FSC-H", "SSC-A")}
     singlet = scatter["FSC-H"] >= 0.785 * scatter["FSC-A"]
+    # above the debris in FSC (debris sits at ~12,000, nucleated cells at >= ~45,000)
+    cells = scatter["FSC-A"] >= 35_000
     if "Syto41" in markers:
-        nucleated = values[:, markers.index("Syto41")] >= 0.45
+        nucleated = cells & (values[:, markers.index("Syto41")] >= 0.45)
     else:
-        nucleated = (values[:, markers.index("CD45")] >= 0.35) & (scatter["FSC-A"] >= 25_000)
+        nucleated = cells & (values[:, markers.index("CD45")] >= 0.35)
     transforms = {m: {"kind": "logicle", **LOGICLE} for m in markers}
     return PreparedStandin(sample, p, markers, channels, values, scatter, nucleated & singlet, transforms)

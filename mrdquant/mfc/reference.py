@@ -39,6 +39,9 @@ REFERENCE_FORMAT_VERSION = 1
 #: scatter parameters appended to the markers as features, ``log10(x) / log10(262144)``
 SCATTER_FEATURES = ("FSC-A", "SSC-A")
 _SCATTER_TOP = 262144.0
+#: share of least-dense normal events (under the coarse mixture) that the second half of
+#: the training sample is drawn from
+_SPARSE_QUANTILE = 0.01
 _ARRAYS = ("weights", "means", "covariances", "plot_events")
 
 
@@ -339,7 +342,7 @@ class NormalReference:
             cal_parts = [mats[0][np.sort(perm[:k])]]
             fit_parts = [mats[0][np.sort(perm[k:])]]
             held_out = "events"
-        # training sample: half uniform, half from the least dense 5% of normal events
+        # training sample: half uniform, half from the least dense 1% of normal events
         # under a first, coarse mixture, so that rare normal populations and the tails
         # of common ones get components of their own (novelty, not abundance, matters)
         per = max(1, n_fit_events // (2 * len(fit_parts)))
@@ -351,7 +354,7 @@ class NormalReference:
         coarse = fit_mixture(uni, max(2, n_components // 2), seed=seed)
         for m in fit_parts:
             dens = score_mixture(m, coarse)[0]
-            low = np.flatnonzero(dens < np.quantile(dens, 0.05))
+            low = np.flatnonzero(dens < np.quantile(dens, _SPARSE_QUANTILE))
             take = min(per, low.size)
             sparse.append(m[np.sort(rng.choice(low, take, replace=False))])
         fit_x = np.concatenate([uni] + sparse).astype(np.float64)
