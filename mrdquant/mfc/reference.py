@@ -41,7 +41,7 @@ SCATTER_FEATURES = ("FSC-A", "SSC-A")
 _SCATTER_TOP = 262144.0
 #: share of least-dense normal events (under the coarse mixture) that the second half of
 #: the training sample is drawn from
-_SPARSE_QUANTILE = 0.01
+_SPARSE_QUANTILE = 0.05
 _ARRAYS = ("weights", "means", "covariances", "plot_events")
 
 
@@ -342,7 +342,7 @@ class NormalReference:
             cal_parts = [mats[0][np.sort(perm[:k])]]
             fit_parts = [mats[0][np.sort(perm[k:])]]
             held_out = "events"
-        # training sample: half uniform, half from the least dense 1% of normal events
+        # training sample: half uniform, half from the least dense 5% of normal events
         # under a first, coarse mixture, so that rare normal populations and the tails
         # of common ones get components of their own (novelty, not abundance, matters)
         per = max(1, n_fit_events // (2 * len(fit_parts)))
