@@ -55,6 +55,11 @@ _LAZY = {
     "quantify_mrd": ".cytometry.laip",
     "quantify_mrd_table": ".cytometry.laip",
     "MfcResult": ".cytometry.laip",
+    # flow MRD (mfc)
+    "load_panel": ".mfc.panels",
+    "list_panels": ".mfc.panels",
+    "Panel": ".mfc.panels",
+    "quantify_mfc": ".mfc.quantify",
     # mfc: different-from-normal MRD
     "NormalReference": ".mfc.reference",
     "quantify_dfn": ".mfc.dfn",
@@ -64,6 +69,7 @@ _LAZY = {
     "StandardCurve": ".pcr.calibration",
     "stored_curve": ".pcr.calibration",
     "quantify_wt1": ".pcr.quantify",
+    "read_stored_curves": ".pcr.calibration",
     # calls
     "call_samples": ".calls.sample",
     "classify_timeline": ".calls.timeline",
@@ -74,6 +80,12 @@ _LAZY = {
     "Profile": ".profiles",
     # report
     "plot_kinetics": ".report.kinetics",
+    "write_reports": ".report.html",
+    # study runner and results store
+    "load_study": ".study.config",
+    "run_study": ".study.runner",
+    "open_store": ".store.results",
+    "ResultsStore": ".store.results",
     # subpackages
     "io": ".io",
     "cytometry": ".cytometry",
@@ -83,6 +95,8 @@ _LAZY = {
     "outcomes": ".outcomes",
     "report": ".report",
     "simulate": ".simulate",
+    "study": ".study",
+    "store": ".store",
 }
 
 __getattr__, __dir__, _lazy_all = attach(__name__, _LAZY)

@@ -22,7 +22,7 @@ if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
 
 import numba  # noqa: E402
 
-__all__ = ["njit", "pnjit", "prange"]
+__all__ = ["njit", "pnjit", "prange", "serial_and_parallel"]
 
 prange = numba.prange
 
@@ -40,3 +40,27 @@ def pnjit(*args, **kwargs):
     kwargs["fastmath"] = False
     kwargs["parallel"] = True
     return numba.njit(*args, **kwargs)
+
+
+def serial_and_parallel(fn):
+    """Compile one kernel source two ways: ``(serial, parallel)`` dispatchers.
+
+    Write the event loop with ``prange``: the parallel variant (``parallel=True``) splits
+    it over threads, the serial one runs it as ``range`` (numba treats ``prange`` as
+    ``range`` when ``parallel`` is off). Both are cached and without fastmath. Each
+    variant compiles its own copy of the function, named ``<name>_ser`` / ``<name>_par``:
+    numba's cache files are named after the function and its cache key ignores the
+    ``parallel`` flag, so two variants of one function object would load each other's
+    machine code.
+    """
+    import types
+
+    def variant(suffix: str):
+        f = types.FunctionType(fn.__code__, fn.__globals__, fn.__name__ + suffix, fn.__defaults__,
+                               fn.__closure__)
+        f.__qualname__ = fn.__qualname__ + suffix
+        f.__module__ = fn.__module__
+        f.__doc__ = fn.__doc__
+        return f
+
+    return njit(variant("_ser")), pnjit(variant("_par"))

@@ -28,6 +28,7 @@ __all__ = [
     "ThresholdWarning",
     "StatisticalWarning",
     "QcWarning",
+    "located",
 ]
 
 
@@ -95,6 +96,23 @@ class QcWarning(MrdquantWarning):
     """A quality-control rule flagged a result that is still reported."""
 
 
+def located(where: object, message: object) -> str:
+    """``"<where>: <message>"`` naming ``where`` once.
+
+    An inner error's message often already starts with the same file (``f.fcs: no
+    channel ...``); wrapping it again would repeat the path. Every ``"<where>: "`` in
+    ``message`` is dropped before the one prefix is added.
+
+    Examples
+    --------
+    >>> located("f.fcs", "f.fcs: the strategy needs channel 'V500-A': f.fcs: no channel 'V500-A'")
+    "f.fcs: the strategy needs channel 'V500-A': no channel 'V500-A'"
+    """
+    prefix = f"{where}: "
+    text = str(message)
+    while prefix in text:
+        text = text.replace(prefix, "")
+    return prefix + text
 class ReferenceFileError(InputError):
     """A normal-marrow reference file is unreadable, of an unknown version, tampered with,
     or does not belong to the panel of the sample it is applied to."""

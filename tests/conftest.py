@@ -38,3 +38,16 @@ def data_samples() -> Path:
 def seed(request) -> int:
     """Tests using this must pass for any seed."""
     return request.param
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``mrdquant demo`` run once per session: ``(results folder, printed output)``."""
+    from typer.testing import CliRunner
+
+    from mrdquant.cli.main import app
+
+    out = tmp_path_factory.mktemp("demo") / "results"
+    res = CliRunner().invoke(app, ["demo", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out, res.output

@@ -25,11 +25,13 @@ ALLOWED = {
     "cytometry": {"io"},
     "mfc": {"io", "cytometry"},
     "pcr": {"io"},
-    "calls": {"io", "cytometry", "pcr"},
-    "outcomes": {"io", "cytometry", "pcr", "calls"},
-    "report": {"io", "cytometry", "pcr", "calls", "outcomes"},
-    "simulate": {"io", "cytometry", "pcr", "calls"},
-    "cli": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "simulate"},
+    "calls": {"io", "cytometry", "mfc", "pcr"},
+    "outcomes": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "report": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes"},
+    "simulate": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "store": {"io", "cytometry", "mfc", "pcr", "calls"},
+    "study": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "store"},
+    "cli": {"io", "cytometry", "mfc", "pcr", "calls", "outcomes", "report", "simulate", "store", "study"},
 }
 
 
@@ -106,7 +108,7 @@ def test_import_direction_checker_sees_a_violation(tmp_path):
         fake.unlink()
 
 
-@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.io", "mrdquant.cytometry", "mrdquant.mfc", "mrdquant.pcr", "mrdquant.calls", "mrdquant.outcomes", "mrdquant.report", "mrdquant.simulate"])
+@pytest.mark.parametrize("module", ["mrdquant", "mrdquant.io", "mrdquant.cytometry", "mrdquant.mfc", "mrdquant.pcr", "mrdquant.calls", "mrdquant.outcomes", "mrdquant.report", "mrdquant.simulate", "mrdquant.store", "mrdquant.study"])
 def test_every_public_name_resolves(module):
     import importlib
 

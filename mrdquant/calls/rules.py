@@ -142,7 +142,8 @@ def timeline_rules(profile: "str | Profile" = "puih_2020", **params: Any) -> Tim
         if not t.is_set:
             raise ConfigError(
                 f"profile {prof.profile_id!r}: timeline.{key} is unset ({t.reason or 'no reason given'}); "
-                f"it is needed to classify timelines: pass {key}=... ({PARAMETERS[key]})"
+                f"it is needed to classify timelines: set it with --set {key}=VALUE on the command line "
+                f"or {key}= in Python ({PARAMETERS[key]})"
             )
         return t.value
 

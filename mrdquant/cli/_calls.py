@@ -7,6 +7,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: file names written into ``--out`` (suffix from ``--format``)
 OUTPUT_STEMS = ("patients", "samples", "profile")
 
@@ -54,10 +56,22 @@ def run_calls(
     events: Path | None = None,
     overrides: dict | None = None,
     pre_hsct: str = "raise",
+    date_format: str | None = None,
+    mfc: Path | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
-    """Classify, write the tables (and plots); return ``{"written": [...], "failed": [...]}``."""
+    """Classify, write the tables (and plots).
+
+    The one code path from tables to calls: ``mrdquant calls`` and ``mrdquant demo`` both
+    run it, so their ``samples`` tables are the same (e.g. ``days_from_hsct`` filled).
+
+    Returns
+    -------
+    dict
+        ``written`` (paths), ``failed`` (patients whose plot failed), ``timelines`` (one
+        row per patient) and ``samples`` (one row per sample) as written.
+    """
     import pandas as pd
 
     from ..calls.rules import timeline_rules
@@ -71,9 +85,25 @@ def run_calls(
         raise ConfigError(f"--format {fmt!r}: expected 'csv' or 'parquet'")
     prof = load_profile(profile)
     rules = timeline_rules(prof, **(overrides or {}))
-    pts = read_patients(patients)
-    smp = read_samples(samples, pts, pre_hsct=pre_hsct)
-    ev = read_events(events, pts) if events is not None else None
+    pts = read_patients(patients, date_format=date_format)
+    if pre_hsct not in ("raise", "drop"):
+        raise ConfigError(f"--pre-hsct {pre_hsct!r}: expected raise or drop")
+    source = samples
+    if mfc is not None:
+        # MFC results of `mrdquant flow`, linked to the sheet through its fcs_sample_id column
+        from ..calls.merge import merge_results
+        from ..io.store import read_table
+
+        sheet = read_table(samples)
+        drop = [c for c in ("mfc", "mfc_pct", "mfc_reason", "wt1", "wt1_pct", "wt1_reason") if c in sheet]
+        kept = sheet[[c for c in ("wt1", "wt1_pct", "wt1_reason") if c in sheet]]
+        source = merge_results(sheet.drop(columns=drop), mfc=read_table(mfc))
+        for c in kept:
+            source[c] = kept[c]
+    smp = read_samples(source, pts, pre_hsct=pre_hsct, date_format=date_format)
+    if pre_hsct == "drop":
+        echo(f"--pre-hsct drop: left out {smp.attrs.get('pre_hsct_dropped', 0)} sample(s) dated before the HSCT")
+    ev = read_events(events, pts, date_format=date_format) if events is not None else None
     timeline, called = classify_timeline_with_samples(pts, smp, rules)
 
     others = prof.table()
@@ -108,7 +138,7 @@ def run_calls(
     echo("status: " + ", ".join(f"{k} {int(counts.get(k, 0))}" for k in ("negative", "MRDsin+", "MRDco+", "not evaluable")))
     for path in written:
         echo(f"wrote {path}")
-    return {"written": written, "failed": failed}
+    return {"written": written, "failed": failed, "timelines": timeline, "samples": called}
 
 
 def _value_text(value) -> str:
@@ -133,6 +163,12 @@ def register(app: typer.Typer) -> None:
             None, "--set", help="Override a timeline parameter, e.g. --set confirmation_window_days=7."
         ),
         pre_hsct: str = typer.Option("raise", "--pre-hsct", help="Samples before HSCT: raise or drop."),
+        date_format: Optional[str] = typer.Option(
+            None, "--date-format", help="Layout of the tables' dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
+        ),
+        mfc: Optional[Path] = typer.Option(
+            None, "--mfc", help="mfc_results.csv/.parquet of `mrdquant flow`; linked through the samples' fcs_sample_id column."
+        ),
     ) -> None:
         """Call each sample and classify each patient's MRD timeline (negative / MRDsin+ / MRDco+).
 
@@ -150,8 +186,9 @@ def register(app: typer.Typer) -> None:
             events=events,
             overrides=parse_overrides(set_ or []),
             pre_hsct=pre_hsct,
+            date_format=date_format,
+            mfc=mfc,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

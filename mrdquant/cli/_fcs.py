@@ -8,6 +8,8 @@ from typing import List, Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: columns of the ``fcs-info`` table, in order
 FCS_INFO_COLUMNS = (
     "file",
@@ -87,9 +89,8 @@ def register(app: typer.Typer) -> None:
         """Summarise FCS files: version, data sets, events, channels, markers, spillover.
 
         One row per file, with the SHA-256 prefix of its bytes. Unreadable files are
-        listed with their error and the exit code is then 2.
+        listed with their error and the exit code is then 1.
         """
-        from ..errors import FCSError
         from ..io.store import write_table
 
         table = fcs_info_table(list(files), dataset)
@@ -107,5 +108,5 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"wrote {out}", err=True)
         failed = int((table["error"] != "").sum())
         if failed:
-            # a MrdquantError: the mrdquant command prints it as one line and exits with 2
-            raise FCSError(f"{failed} of {len(table)} FCS file(s) could not be read")
+            typer.echo(f"mrdquant: error: {failed} of {len(table)} FCS file(s) could not be read", err=True)
+        exit_if_failed(failed)

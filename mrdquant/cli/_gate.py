@@ -7,10 +7,18 @@ from typing import List
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 
 def gate_files(strategy_path: Path, files: list, out_dir: Path, *, fmt: str = "csv", progress: bool = True,
-               scheduler: str | None = None):
+               scheduler: str | None = None, sample_id: str | None = None, group: str = "All Samples"):
     """Gate ``files`` with the strategy and write ``counts.<fmt>`` (and ``errors.<fmt>``).
+
+    ``strategy_path`` is a Gating-ML 2.0 file or a FlowJo 10 workspace (``.wsp``; each
+    file is gated with the gates the workspace applies to ``sample_id``, default the
+    file's name, in ``group``). When the Gating-ML names the marker of each channel
+    (``custom_info``, written by mrdquant), every file's ``$PnS`` is checked first and a
+    file with other stains on those channels fails with a message naming them.
 
     Returns
     -------
@@ -28,11 +36,34 @@ def gate_files(strategy_path: Path, files: list, out_dir: Path, *, fmt: str = "c
     from ..cytometry.gating import GatingBatch, GatingFailure, GatingStrategy
     from ..errors import ConfigError
 
+    from ..errors import MrdquantError
+    from ..io.fcs import read_fcs
+    from ..mfc.markers import check_strategy_markers
+
     if fmt not in ("csv", "parquet"):
         raise ConfigError(f"--format {fmt!r}: expected 'csv' or 'parquet'")
-    strategy = GatingStrategy.from_gatingml(strategy_path)
+    workspace = Path(strategy_path).suffix.lower() == ".wsp"
+    markers: dict = {}
+    strategy = None
+    if workspace:
+        cache: dict = {}
+
+        def strategy_for(name: str):
+            sid = sample_id or name
+            if sid not in cache:
+                cache[sid] = GatingStrategy.from_flowjo(strategy_path, sample_id=sid, group=group)
+            return cache[sid]
+    else:
+        from ..io.gatingml import read_gatingml
+
+        doc = read_gatingml(strategy_path)
+        markers = doc.markers
+        strategy = GatingStrategy.from_document(doc)
+
+        def strategy_for(name: str):
+            return strategy
     ids = [Path(f).name for f in files]
-    if scheduler:
+    if scheduler and not workspace:
         batch = _gate_on_cluster(strategy, files, ids, scheduler)
         return _write(batch, out_dir, fmt)
     results, failures = [], []
@@ -40,9 +71,15 @@ def gate_files(strategy_path: Path, files: list, out_dir: Path, *, fmt: str = "c
                   TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress,
                   transient=True) as bar:
         task = bar.add_task("", total=len(files))
-        for item in strategy.iter_gate(files, sample_ids=ids):
-            (failures if isinstance(item, GatingFailure) else results).append(item)
-            bar.update(task, advance=1, description=item.sample_id)
+        for f, sid in zip(files, ids):
+            try:
+                s = read_fcs(f)
+                if markers:
+                    check_strategy_markers(markers, s)
+                results.append(strategy_for(sid).gate(s, sample_id=sid))
+            except (MrdquantError, OSError) as exc:
+                failures.append(GatingFailure(sid, str(f), exc))
+            bar.update(task, advance=1, description=sid)
     return _write(GatingBatch(results=results, failures=failures), out_dir, fmt)
 
 
@@ -57,14 +94,29 @@ def _write(batch, out_dir: Path, fmt: str):
     return counts, errors
 
 
+def require_distributed(option: str):
+    """The ``dask.distributed`` module, or a ConfigError saying which extra to install.
+
+    Dask is an optional extra (``mrdquant[distributed]``): only ``--scheduler`` /
+    ``--workers`` need it, so a plain install stays light.
+    """
+    from ..errors import ConfigError
+
+    try:
+        import dask.distributed as distributed
+    except ImportError as exc:
+        raise ConfigError(
+            f"{option} needs dask.distributed, an optional extra: pip install 'mrdquant[distributed]' "
+            f"({exc})"
+        ) from exc
+    return distributed
+
+
 def _gate_on_cluster(strategy, files: list, ids: list, scheduler: str, *, timeout: float = 10.0):
     """Gate on a dask.distributed cluster; a scheduler that cannot be reached is a ConfigError."""
     from ..errors import ConfigError
 
-    try:
-        from dask.distributed import Client
-    except ImportError as exc:  # pragma: no cover - dask is a declared dependency
-        raise ConfigError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from exc
+    Client = require_distributed("--scheduler").Client
     try:
         client = Client(scheduler, timeout=timeout)
     except (OSError, TimeoutError) as exc:
@@ -78,7 +130,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("gate")
     def gate(
-        strategy: Path = typer.Argument(..., help="Gating-ML 2.0 file (gates, transforms, spectrum matrices)."),
+        strategy: Path = typer.Argument(..., help="Gating-ML 2.0 file, or a FlowJo 10 workspace (.wsp)."),
         files: List[Path] = typer.Argument(..., help="FCS files to gate."),
         out: Path = typer.Option(..., "--out", help="Output folder (created if needed)."),
         fmt: str = typer.Option("csv", "--format", help="Table format: csv or parquet."),
@@ -86,17 +138,23 @@ def register(app: typer.Typer) -> None:
         scheduler: str = typer.Option(
             None, "--scheduler", help="dask.distributed scheduler address (tcp://host:8786) to gate on a cluster."
         ),
+        sample_id: str = typer.Option(
+            None, "--sample-id", help="FlowJo workspace: the sample whose gates to apply (default: each file's name)."
+        ),
+        group: str = typer.Option("All Samples", "--group", help="FlowJo workspace: sample group."),
     ) -> None:
         """Gate FCS files with a Gating-ML 2.0 strategy and write one tidy counts table.
 
         counts.csv (or .parquet) has the columns sample_id, gate_path, gate, parent,
         count, percent_parent, percent_root. Files that fail are reported on stderr and
-        in errors.csv; the others finish, and the exit code is then 2.
+        in errors.csv; the others finish, and the exit code is then 1.
         """
-        counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler)
+        from ..errors import located
+
+        counts, errors = gate_files(strategy, list(files), out, fmt=fmt, progress=progress, scheduler=scheduler,
+                                    sample_id=sample_id, group=group)
         n_ok = counts["sample_id"].nunique() if len(counts) else 0
         typer.echo(f"gated {n_ok} file(s) -> {Path(out) / f'counts.{fmt}'}", err=True)
         for row in errors.itertuples(index=False):
-            typer.echo(f"mrdquant: error: {row.path}: {row.error}", err=True)
-        if len(errors):
-            raise typer.Exit(code=2)
+            typer.echo(f"mrdquant: error: {located(row.path, row.error)}", err=True)
+        exit_if_failed(len(errors))

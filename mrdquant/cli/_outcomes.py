@@ -7,8 +7,18 @@ from typing import Optional
 
 import typer
 
+from .exit_codes import exit_if_failed
+
 #: tables written into ``--out`` (CSV)
 OUTPUT_TABLES = ("endpoints", "estimates", "tests", "cox_univariate", "cohort_table", "cohort_table_wide")
+
+
+def _levels(values) -> list[str]:
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return [str(v) for v in values.cat.categories]
+    return sorted(str(v) for v in values.dropna().unique())
 
 
 def _split(text: str | None) -> list[str]:
@@ -32,6 +42,7 @@ def run_outcomes(
     characteristics: list[str] | None = None,
     cif_conf_type: str = "log-log",
     plots: bool = True,
+    date_format: str | None = None,
     echo=print,
     echo_err=print,
 ) -> dict:
@@ -51,7 +62,7 @@ def run_outcomes(
     from ..outcomes.endpoints import build_endpoints
     from ..outcomes.summary import study_summary, trial_summary
 
-    pts = read_patients(patients)
+    pts = read_patients(patients, date_format=date_format)
     tl = read_table(timelines) if timelines is not None else None
     group_col = arm if trial else group
     characteristics = list(characteristics if characteristics is not None else ["diagnosis"])
@@ -88,6 +99,8 @@ def run_outcomes(
     else:
         summary = study_summary(ep, group_col, at_years=at_years, cif_conf_type=cif_conf_type)
 
+    for row in summary.cox.loc[~summary.cox["converged"].astype(bool)].itertuples(index=False):
+        echo_err(f"mrdquant outcomes: Cox model of {row.endpoint} on {row.covariate}: {row.term} {row.note}")
     out = Path(out)
     written = [
         write_table(ep, out / "endpoints.csv"),
@@ -115,8 +128,14 @@ def run_outcomes(
 
         import matplotlib.pyplot as plt
 
-        xlabel = f"Months from {index.replace('_', ' ')}"
-        todo = [("cif", "relapse", "Cumulative incidence of relapse"), ("km", "dfs", "Disease-free survival"),
+        from ..report.figures import group_colors
+        from ..report.survival_plots import index_label
+
+        xlabel = f"Months from {index_label(index)}"
+        colors = group_colors(_levels(ep[group_col]))
+        horizon = dict(horizon=12.0 * at_years, horizon_label=f"At {at_years:g} year{'s' if at_years != 1 else ''}")
+        todo = [("cif", "relapse", "Cumulative incidence of relapse"),
+                ("km", "dfs", "Leukemia-free survival" if trial else "Disease-free survival"),
                 ("km", "os", "Overall survival")]
         if not trial:
             todo.insert(1, ("cif", "nrm", "Non-relapse mortality"))
@@ -124,12 +143,9 @@ def run_outcomes(
             target = out / f"{kind}_{name}.png"
             sub = ep[ep[f"{name}_event"].notna()]
             try:
-                if kind == "cif":
-                    fig = plot_cif(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
-                                   path=target, xlabel=xlabel, title=title)
-                else:
-                    fig = plot_km(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
-                                  path=target, xlabel=xlabel, title=title)
+                plot = plot_cif if kind == "cif" else plot_km
+                fig = plot(sub[f"{name}_months"], sub[f"{name}_event"].astype(int), sub[group_col],
+                           path=target, xlabel=xlabel, title=title, colors=colors, **horizon)
                 plt.close(fig)
                 written.append(target)
             except Exception as exc:  # one failed plot must not stop the others
@@ -168,6 +184,9 @@ def register(app: typer.Typer) -> None:
         ),
         cif_ci: str = typer.Option("log-log", "--cif-ci", help="Cumulative incidence CI: log-log or plain."),
         no_plots: bool = typer.Option(False, "--no-plots", help="Do not draw the KM / CIF plots."),
+        date_format: Optional[str] = typer.Option(
+            None, "--date-format", help="Layout of the patients table's dates, e.g. %d/%m/%Y (default ISO YYYY-MM-DD)."
+        ),
     ) -> None:
         """Endpoints, outcome estimates with 95% CI, Gray / log-rank tests, Cox models and plots.
 
@@ -191,8 +210,8 @@ def register(app: typer.Typer) -> None:
             characteristics=_split(characteristics) if characteristics is not None else None,
             cif_conf_type=cif_ci,
             plots=not no_plots,
+            date_format=date_format,
             echo=typer.echo,
             echo_err=lambda msg: typer.echo(msg, err=True),
         )
-        if result["failed"]:
-            raise typer.Exit(code=2)
+        exit_if_failed(result["failed"])

@@ -31,14 +31,39 @@ def register(app: typer.Typer) -> None:
         events: int = typer.Option(200_000, "--events", help="Total events in the tube."),
         seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same bytes)."),
         name: str = typer.Option("", "--name", help="FCS file name (default from panel, mrd and seed)."),
+        marrow: str = typer.Option("normal", "--marrow", help="normal or regenerating (hematogone-rich)."),
+        phenotype: str = typer.Option(
+            "diagnosis", "--phenotype", help="Blast phenotype: diagnosis; shifted (B-ALL, T-ALL); asynchronous (AML)."
+        ),
+        layout: str = typer.Option("default", "--layout", help="Channel layout: default or alternate."),
+        drift: str = typer.Option("", "--drift", help="Gain drift per marker, e.g. CD10=1.3,CD45=0.8."),
     ) -> None:
-        """Simulate one bone-marrow MRD tube: writes the FCS file and its .truth.parquet sidecar."""
-        from ..simulate.flow import write_bone_marrow_fcs
+        """Simulate one bone-marrow MRD tube: writes the FCS file and its .truth.parquet sidecar.
 
+        Options select a regenerating marrow, a post-therapy or asynchronous blast
+        phenotype, the panel's alternate fluorochrome layout and day-to-day gain drift.
+        """
+        from ..errors import InputError
+        from ..mfc.panels import load_panel
+        from ..simulate.flow import ALTERNATE_CHANNELS, write_bone_marrow_fcs
+
+        if layout not in ("default", "alternate"):
+            raise InputError(f"--layout {layout!r}: expected default or alternate")
+        channels = ALTERNATE_CHANNELS.get(load_panel(panel).panel_id) if layout == "alternate" else None
+        gains = {}
+        for item in filter(None, (x.strip() for x in drift.split(","))):
+            marker, _, value = item.partition("=")
+            try:
+                gains[marker.strip()] = float(value)
+            except ValueError:
+                raise InputError(f"--drift {drift!r}: expected MARKER=FACTOR pairs, e.g. CD10=1.3,CD45=0.8") from None
         fname = name or default_flow_name(panel, mrd, seed)
         if not fname.lower().endswith(".fcs"):
             fname += ".fcs"
-        fcs, truth = write_bone_marrow_fcs(Path(out) / fname, panel, events, mrd_fraction=mrd, seed=seed)
+        fcs, truth = write_bone_marrow_fcs(
+            Path(out) / fname, panel, events, mrd_fraction=mrd, seed=seed, marrow=marrow,
+            leukemia_phenotype=phenotype, channels=channels, drift=gains or None,
+        )
         typer.echo(str(fcs))
         typer.echo(str(truth))
 
@@ -88,6 +113,25 @@ def register(app: typer.Typer) -> None:
 
         for path in write_trial(Path(out), per_arm, seed=seed):
             typer.echo(str(path))
+
+    @sim.command("study")
+    def study(
+        out: Path = typer.Argument(..., help="Study folder to write (created)."),
+        patients: int = typer.Option(8, "--patients", min=1, help="Patients in the simulated cohort."),
+        events: int = typer.Option(250_000, "--events", min=2_000, help="Events per FCS tube."),
+        seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same files)."),
+    ) -> None:
+        """Simulate a complete study folder (FCS tubes, qPCR plates, clinical tables, study.toml, truth/).
+
+        Run it with: mrdquant run OUT
+        """
+        from ..simulate.study import write_study
+
+        written = write_study(out, n_patients=patients, n_events=events, seed=seed)
+        n_fcs = sum(1 for p in written if p.suffix == ".fcs")
+        n_plates = sum(1 for p in written if p.suffix == ".txt")
+        typer.echo(f"{Path(out) / 'study.toml'}: {patients} patients, {n_fcs} FCS tubes of {events} events, "
+                   f"{n_plates} qPCR plates; truth in {Path(out) / 'truth'}")
 
     @sim.command("data-samples")
     def data_samples(

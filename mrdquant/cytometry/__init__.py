@@ -1,4 +1,4 @@
-"""Flow cytometry: compensation, transforms, gates, gating strategies, panels, LAIP MRD.
+"""Flow cytometry: compensation, transforms, gates, gating strategies, LAIP MRD from gate counts.
 
 Per-event work (compensation, transforms, gate membership) runs in cached numba kernels
 behind numpy-in/numpy-out functions; see ``docs/compensation-transforms.md``,
@@ -42,10 +42,7 @@ _LAZY = {
     "GatingResult": ".gating",
     "GatingBatch": ".gating",
     "GatingFailure": ".gating",
-    # panels and MRD
-    "Panel": ".panels",
-    "get_panel": ".panels",
-    "available_panels": ".panels",
+    # MRD from gate counts (panels live in mrdquant.mfc)
     "quantify_mrd": ".laip",
     "quantify_mrd_table": ".laip",
     "MfcResult": ".laip",

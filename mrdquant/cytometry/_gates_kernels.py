@@ -7,9 +7,10 @@ excluded are skipped, so children only do work on their parent's events. The raw
 rectangle kernel (``raw_box_commit``) instead writes the gate's membership row and lists
 its member rows itself, testing the parent's events straight on the event matrix.
 
-Each kernel exists twice, compiled once each: a parallel loop (``prange`` over events) and
-a serial one, sharing the same per-event function. :func:`kernel` picks the serial one for
-small inputs, where starting the worker threads costs more than the work.
+Each event loop is one Python function written with ``prange``, compiled twice by
+:func:`mrdquant._numba.serial_and_parallel`: a parallel variant (``prange`` splits the
+events over threads) and a serial one (``prange`` runs as ``range``). :func:`kernel` picks
+the serial one for small inputs, where starting the worker threads costs more than the work.
 
 Arithmetic is written in the same order as the Gating-ML 2.0 reference implementation
 (FlowUtils) so boundary events agree bit for bit; fastmath stays off.
@@ -23,7 +24,7 @@ import numpy as np
 from numba.core import cgutils, types
 from numba.extending import intrinsic
 
-from .._numba import njit, pnjit, prange
+from .._numba import njit, prange, serial_and_parallel
 
 
 __all__ = ["kernel", "PARALLEL_MIN_EVENTS"]
@@ -157,33 +158,12 @@ def _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi):
     return v
 
 
-@njit(inline="always")
-def _list_members(rows, all_rows, out, members, start, stop, at):
-    """List the rows ``r`` of parent events ``start <= i < stop`` with ``out[r]`` in
-    ``members[at:]``; returns their number. Writes only the member entries (the slot
-    after them belongs to the next block)."""
-    count = 0
-    if all_rows:
-        for i in range(start, stop):
-            if out[i]:
-                members[at + count] = i
-                count += 1
-    else:
-        for i in range(start, stop):
-            r = rows[i]
-            if out[r]:
-                members[at + count] = r
-                count += 1
-    return count
-
-
 # ----------------------------------------------------------------------------------------
-# parallel loops
+# event loops: one source each, compiled serial and parallel (serial_and_parallel)
 # ----------------------------------------------------------------------------------------
 
 
-@pnjit
-def _take_columns_par(events, rows, all_rows, channels, out):
+def _take_columns(events, rows, all_rows, channels, out):
     """``out[j, i] = events[rows[i], channels[j]]`` (``events[i, ...]`` when ``all_rows``), as float64.
 
     All channels of a row in one pass over the event matrix.
@@ -203,8 +183,7 @@ def _take_columns_par(events, rows, all_rows, channels, out):
                 out[j, i] = events[r, channels[j]]
 
 
-@pnjit
-def _take_compensated_par(events, rows, all_rows, detectors, inv_cols, out, channels, raw):
+def _take_compensated(events, rows, all_rows, detectors, inv_cols, out, channels, raw):
     """Compensated values of some detectors on some rows (one output row per detector).
 
     In the same pass, ``raw[j, i]`` receives the raw value of channel ``channels[j]`` (as
@@ -228,8 +207,7 @@ def _take_compensated_par(events, rows, all_rows, detectors, inv_cols, out, chan
             _raw_row(events, r, channels, raw, i)
 
 
-@pnjit
-def _raw_box_commit_par(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
+def _raw_box_commit(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
     """Rectangle gate evaluated on the raw event matrix, membership row and member rows at once.
 
     For a gate whose dimensions are all uncompensated and untransformed, so no float64
@@ -237,8 +215,9 @@ def _raw_box_commit_par(events, rows, all_rows, channels, lo, hi, has_lo, has_hi
     (row ``i`` when ``all_rows``). ``out`` (the gate's membership row of the chunk) receives
     the result at the parent's rows and False elsewhere; ``members[:count]`` receives the
     member rows in increasing order (``members`` holds at least one entry per parent
-    event). Returns ``count``. Blocks are tested in parallel, then listed in parallel at
-    their offsets (reading ``out``, not the event matrix).
+    event). Returns ``count``. Blocks are tested (in parallel), each listing its members
+    from its own first slot; the lists are then moved down to their offsets, in order
+    (serially: a block's destination can overlap an earlier block's list).
     """
     n = out.shape[0] if all_rows else rows.shape[0]
     if not all_rows:
@@ -253,28 +232,26 @@ def _raw_box_commit_par(events, rows, all_rows, channels, lo, hi, has_lo, has_hi
             r = i if all_rows else rows[i]
             v = _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi)
             out[r] = v
+            members[start + c] = r
             c += np.intp(v)
         counts[b] = c
-    offsets = np.empty(nb, dtype=np.intp)
     total = 0
     for b in range(nb):
-        offsets[b] = total
-        total += counts[b]
-    for b in prange(nb):
         start = b * _BOX_BLOCK
-        _list_members(rows, all_rows, out, members, start, min(n, start + _BOX_BLOCK), offsets[b])
+        if total != start:
+            for j in range(counts[b]):
+                members[total + j] = members[start + j]
+        total += counts[b]
     return total
 
 
-@pnjit
-def _range_and_par(x, lo, hi, has_lo, has_hi, out):
+def _range_and(x, lo, hi, has_lo, has_hi, out):
     """Clear ``out[i]`` unless ``lo <= x[i] < hi`` (a missing bound is open)."""
     for i in prange(x.shape[0]):
         out[i] = out[i] and _in_range(x[i], lo, hi, has_lo, has_hi)
 
 
-@pnjit
-def _polygon_and_par(x, y, vx, vy, out):
+def _polygon_and(x, y, vx, vy, out):
     """Clear ``out[i]`` unless the winding number about (x[i], y[i]) is odd."""
     n = x.shape[0]
     for b in prange((n + _POLY_BLOCK - 1) // _POLY_BLOCK):
@@ -284,96 +261,19 @@ def _polygon_and_par(x, y, vx, vy, out):
         _polygon_block(x, y, vx, vy, out, start, stop, wind)
 
 
-@pnjit
-def _ellipsoid_and_par(cols, mean, inv_cov, distance_square, out):
+def _ellipsoid_and(cols, mean, inv_cov, distance_square, out):
     """Clear ``out[i]`` unless the Mahalanobis distance² of event i is ``<= distance_square``."""
     for i in prange(cols.shape[1]):
         if out[i] and not (_mahalanobis_sq(cols, i, mean, inv_cov) <= distance_square):
             out[i] = False
 
 
-# ----------------------------------------------------------------------------------------
-# serial loops (same per-event functions)
-# ----------------------------------------------------------------------------------------
-
-
-@njit
-def _take_columns_ser(events, rows, all_rows, channels, out):
-    n = out.shape[1]
-    nc = channels.shape[0]
-    if all_rows:
-        for i in range(n):
-            for j in range(nc):
-                out[j, i] = events[i, channels[j]]
-    else:
-        for i in range(n):
-            if i + _PREFETCH_AHEAD < n:
-                _prefetch(events, rows[i + _PREFETCH_AHEAD], channels[0])
-            r = rows[i]
-            for j in range(nc):
-                out[j, i] = events[r, channels[j]]
-
-
-@njit
-def _take_compensated_ser(events, rows, all_rows, detectors, inv_cols, out, channels, raw):
-    n = out.shape[1]
-    first = detectors[0]
-    last = detectors[detectors.shape[0] - 1]
-    if all_rows:
-        for i in range(n):
-            _compensate_row(events, i, detectors, inv_cols, out, i)
-            _raw_row(events, i, channels, raw, i)
-    else:
-        for i in range(n):
-            if i + _PREFETCH_AHEAD < n:
-                # a row's detectors can straddle two cache lines
-                _prefetch(events, rows[i + _PREFETCH_AHEAD], first)
-                _prefetch(events, rows[i + _PREFETCH_AHEAD], last)
-            r = rows[i]
-            _compensate_row(events, r, detectors, inv_cols, out, i)
-            _raw_row(events, r, channels, raw, i)
-
-
-@njit
-def _raw_box_commit_ser(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
-    count = 0
-    if all_rows:
-        for i in range(out.shape[0]):
-            v = _in_raw_box(events, i, channels, lo, hi, has_lo, has_hi)
-            out[i] = v
-            members[count] = i
-            count += np.intp(v)
-    else:
-        for i in range(out.shape[0]):
-            out[i] = False
-        for i in range(rows.shape[0]):
-            r = rows[i]
-            v = _in_raw_box(events, r, channels, lo, hi, has_lo, has_hi)
-            out[r] = v
-            members[count] = r
-            count += np.intp(v)
-    return count
-
-
-@njit
-def _range_and_ser(x, lo, hi, has_lo, has_hi, out):
-    for i in range(x.shape[0]):
-        out[i] = out[i] and _in_range(x[i], lo, hi, has_lo, has_hi)
-
-
-@njit
-def _polygon_and_ser(x, y, vx, vy, out):
-    n = x.shape[0]
-    wind = np.empty(_POLY_BLOCK, dtype=np.int32)
-    for start in range(0, n, _POLY_BLOCK):
-        _polygon_block(x, y, vx, vy, out, start, min(n, start + _POLY_BLOCK), wind)
-
-
-@njit
-def _ellipsoid_and_ser(cols, mean, inv_cov, distance_square, out):
-    for i in range(cols.shape[1]):
-        if out[i] and not (_mahalanobis_sq(cols, i, mean, inv_cov) <= distance_square):
-            out[i] = False
+_take_columns_ser, _take_columns_par = serial_and_parallel(_take_columns)
+_take_compensated_ser, _take_compensated_par = serial_and_parallel(_take_compensated)
+_raw_box_commit_ser, _raw_box_commit_par = serial_and_parallel(_raw_box_commit)
+_range_and_ser, _range_and_par = serial_and_parallel(_range_and)
+_polygon_and_ser, _polygon_and_par = serial_and_parallel(_polygon_and)
+_ellipsoid_and_ser, _ellipsoid_and_par = serial_and_parallel(_ellipsoid_and)
 
 
 @njit

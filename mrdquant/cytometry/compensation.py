@@ -168,8 +168,10 @@ class Compensation:
 
         The first non-empty line names the detectors (comma- or tab-separated, an optional
         leading ``#``); each of the next ``n`` lines holds ``n`` numbers, optionally preceded
-        by the row's detector name (then the header starts with an empty cell and row
-        names must match the header).
+        by the row's detector name (then the header starts with an empty cell, or with the
+        name of the row-label column such as ``detector``, and row names must match the
+        header). This reads what ``FlowSample.spillover.to_csv()`` and
+        ``Compensation.to_dataframe().to_csv()`` write.
 
         Raises
         ------
@@ -218,12 +220,24 @@ class Compensation:
             return [c.strip() for c in next(csv.reader(io.StringIO(line), delimiter=delim))]
 
         header = split(head)
+        body = lines[1:]
+        firsts = [split(line.strip())[0] for _, line in body]
         labelled = header[0] == ""
+        if not labelled and len(header) > 1 and len(body) == len(header) - 1 and firsts and all(
+            not _is_number(c) for c in firsts
+        ):
+            # the corner cell names the row labels: pandas writes a named index this way
+            # (``FlowSample.spillover.to_csv()`` -> ``detector,FL1-H,...``)
+            if sorted(firsts) != sorted(header[1:]):
+                raise CompensationError(
+                    f"{source}: row names {firsts} do not match the detectors {header[1:]} of line "
+                    f"{head_no} (its first cell {header[0]!r} labels the row names)"
+                )
+            labelled = True
         names = header[1:] if labelled else header
         n = len(names)
         if n == 0 or any(not nm for nm in names):
             raise CompensationError(f"{source}: line {head_no}: header must name every detector, got {header}")
-        body = lines[1:]
         if len(body) < n:
             raise CompensationError(f"{source}: {n} detectors in the header but only {len(body)} matrix rows")
         if len(body) > n:

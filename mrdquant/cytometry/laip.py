@@ -44,7 +44,15 @@ from .._version import __version__
 from ..errors import ConfigError, InputError
 from ..profiles import Profile, Threshold, load_profile
 
-__all__ = ["MfcResult", "quantify_mrd", "quantify_mrd_table", "MFC_STATUSES", "MRD_TABLE_COLUMNS"]
+__all__ = [
+    "MfcResult",
+    "quantify_mrd",
+    "quantify_mrd_table",
+    "status_detail",
+    "MFC_STATUSES",
+    "MRD_TABLE_COLUMNS",
+    "DETECTED_BELOW_THRESHOLD",
+]
 
 #: the four report categories, in order of the status codes used internally
 MFC_STATUSES = ("negative", "positive", "positive, not quantifiable", "not evaluable")
@@ -60,8 +68,9 @@ MRD_TABLE_COLUMNS = [
     "mrd_pct",
     "sensitivity",
     "status",
-    "reason",
     "detected",
+    "status_detail",
+    "reason",
     "lod_events",
     "lloq_events",
     "min_denominator",
@@ -71,6 +80,19 @@ MRD_TABLE_COLUMNS = [
 ]
 
 _NEG, _POS, _PNQ, _NE = 0, 1, 2, 3
+
+#: ``status_detail`` of a negative sample with LAIP events at or above the LOD
+DETECTED_BELOW_THRESHOLD = "negative (detected below threshold)"
+
+
+def status_detail(status: str, detected: bool) -> str:
+    """The status to show a reader: a negative with detected LAIP events says so.
+
+    The status set (:data:`MFC_STATUSES`) is unchanged; this is the text for tables and
+    summaries, e.g. ``status_detail("negative", True)`` is
+    ``"negative (detected below threshold)"``.
+    """
+    return DETECTED_BELOW_THRESHOLD if status == "negative" and bool(detected) else status
 
 
 @dataclass(frozen=True)
@@ -98,6 +120,22 @@ class MfcResult:
         ``lod_events``, ``lloq_events``, ``positivity_pct``, ``min_denominator_events``,
         each with value, unit and source.
     mrdquant_version : str
+    sample_id : str
+        File name (or the id given) for results from FCS files; ``""`` from counts.
+    qc : DataFrame or None
+        Acquisition QC, one row per denominator step: ``step, events_in, events_out,
+        removed, detail`` (from :func:`mrdquant.quantify_mfc`).
+    gates : DataFrame or None
+        Every gate placed in the file: ``gate, parent, kind, x, y, coordinates`` (JSON),
+        ``placed``, ``events``, ``percent_parent`` (%).
+    gate_masks : dict of str to ndarray (n_events,) bool
+        Membership of every gate, QC steps included.
+    laip_mask : ndarray (n_events,) bool or None
+        LAIP membership of every event of the file.
+    provenance : dict
+        ``panel_id``, ``panel_hash``, ``laip`` (id), ``laip_source`` (panel or patient LAIP
+        file and its hash), ``profile``, ``parameters``, ``input_path``, ``input_sha256``,
+        ``mrdquant_version``.
     """
 
     laip_events: int
@@ -112,6 +150,68 @@ class MfcResult:
     profile_id: str
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     mrdquant_version: str = __version__
+    sample_id: str = ""
+    qc: Any = field(default=None, compare=False, repr=False)
+    gates: Any = field(default=None, compare=False, repr=False)
+    gate_masks: dict = field(default_factory=dict, compare=False, repr=False)
+    laip_mask: Any = field(default=None, compare=False, repr=False)
+    provenance: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def to_row(self) -> dict:
+        """One flat row for result tables (see :data:`mrdquant.mfc.quantify.RESULT_COLUMNS`)."""
+        import json
+
+        thr = self.thresholds
+        pv = self.provenance or {}
+
+        def tv(key):
+            t = thr.get(key)
+            return float("nan") if t is None or t.value is None else float(t.value)
+
+        qc = self.qc
+        gates = self.gates
+        return {
+            "sample_id": self.sample_id,
+            "status": self.status,
+            "status_detail": self.status_detail,
+            "mrd_pct": self.mrd_pct,
+            "mrd_fraction": self.mrd_fraction,
+            "laip_events": int(self.laip_events),
+            "denominator_events": int(self.denominator_events),
+            "sensitivity": self.sensitivity,
+            "detected": bool(self.detected),
+            "reason": self.reason,
+            "disease": self.disease,
+            "profile_id": self.profile_id,
+            "lod_events": tv("lod_events"),
+            "lloq_events": tv("lloq_events"),
+            "threshold_pct": tv("positivity_pct"),
+            "min_denominator": tv("min_denominator_events"),
+            "panel_id": pv.get("panel_id", ""),
+            "panel_hash": pv.get("panel_hash", ""),
+            "laip": pv.get("laip", ""),
+            "laip_source": pv.get("laip_source", ""),
+            "n_events": int(pv.get("n_events", -1)),
+            "qc_events_out": int(qc["events_out"].iloc[-1]) if qc is not None and len(qc) else -1,
+            "qc": json.dumps(qc[["step", "events_in", "events_out"]].to_dict("records")) if qc is not None else "[]",
+            "gates": json.dumps(
+                [{"gate": r.gate, "events": int(r.events), "placed": bool(r.placed), **json.loads(r.coordinates)}
+                 for r in gates.itertuples(index=False)]
+            ) if gates is not None else "[]",
+            "input_path": str(pv.get("input_path", "")),
+            "input_sha256": pv.get("input_sha256", ""),
+            "mrdquant_version": self.mrdquant_version,
+        }
+
+    @property
+    def status_detail(self) -> str:
+        """``status`` with LAIP events seen below the threshold made visible.
+
+        ``"negative (detected below threshold)"`` for a negative sample whose LAIP events
+        reached the LOD (``detected``) while its MRD stayed below the positivity
+        threshold; otherwise ``status`` itself.
+        """
+        return status_detail(self.status, self.detected)
 
     def thresholds_table(self) -> pd.DataFrame:
         """The thresholds used, one row each: ``parameter, value, unit, source``."""
@@ -414,7 +514,9 @@ def quantify_mrd_table(
         ``laip_gate``, ``denominator_gate`` (str), ``laip_events``, ``denominator_events``
         (int64, events), ``mrd_fraction`` (float, 0-1), ``mrd_pct`` (float, %),
         ``sensitivity`` (float, 0-1), ``status`` (str, one of :data:`MFC_STATUSES`),
-        ``reason`` (str), ``detected`` (bool), ``lod_events``, ``lloq_events``,
+        ``detected`` (bool, LAIP events >= LOD), ``status_detail`` (str: ``status``, or
+        ``"negative (detected below threshold)"`` for a negative with ``detected``),
+        ``reason`` (str), ``lod_events``, ``lloq_events``,
         ``min_denominator`` (int64, events), ``threshold_pct`` (float, %, NaN for none),
         ``disease``, ``profile_id`` (str). Samples keep their first-seen order.
 
@@ -475,10 +577,11 @@ def quantify_mrd_table(
             "mrd_pct": frac * 100.0,
             "sensitivity": sens,
             "status": [MFC_STATUSES[c] for c in code],
+            "detected": li >= lod,
+            "status_detail": [status_detail(MFC_STATUSES[c], d) for c, d in zip(code, li >= lod)],
             "reason": [
                 _reason(int(c), int(a), int(b), lod, lloq, mind, tp, float(f)) for c, a, b, f in zip(code, li, di, frac)
             ],
-            "detected": li >= lod,
             "lod_events": np.int64(lod),
             "lloq_events": np.int64(lloq),
             "min_denominator": np.int64(mind),

@@ -336,7 +336,11 @@ def _pne(text: dict, n: int, path: Path) -> tuple[float, float]:
 
 
 def _locate_data(path, version, header, text, offset, file_size, bytes_per_event, tot):
-    """Choose the DATA start offset and event count; warn or refuse on discrepancies."""
+    """Choose the DATA offsets ``(start, end)`` (HEADER or TEXT); warn or refuse on discrepancies.
+
+    Whether ``$PAR``, ``$TOT`` and the widths fit the chosen segment is decided by
+    :func:`mrdquant.io._fcs_layout.resolve_layout`.
+    """
     h = (header["data_start"], header["data_stop"])
     t = None
     if "begindata" in text or "enddata" in text:
@@ -413,44 +417,4 @@ def _locate_data(path, version, header, text, offset, file_size, bytes_per_event
             FCSWarning,
             stacklevel=4,
         )
-    a, b = chosen
-    size = b - a + 1
-    avail = file_size - (offset + a)
-    if tot is None:
-        if size > avail:
-            raise FCSError(
-                f"{path}: DATA segment ends at byte {offset + b} beyond the {file_size}-byte file (truncated?)"
-            )
-        if size % bytes_per_event:
-            raise FCSError(
-                f"{path}: DATA segment of {size} bytes is not a whole number of {bytes_per_event}-byte events "
-                f"and $TOT is missing"
-            )
-        return a, size // bytes_per_event
-    if tot < 0:
-        raise FCSError(f"{path}: TEXT keyword $TOT is {tot}; expected a non-negative event count")
-    need = tot * bytes_per_event
-    if need > avail:
-        raise FCSError(
-            f"{path}: $TOT={tot} events of {bytes_per_event} bytes need {need} bytes from DATA start {offset + a}, "
-            f"but the file has only {avail} bytes there (truncated?)"
-        )
-    if size == need + 1:
-        warnings.warn(
-            f"{path}: DATA end offset {b} is one byte past the last event byte {a + need - 1}; read anyway",
-            FCSWarning,
-            stacklevel=4,
-        )
-    elif size > need:
-        warnings.warn(
-            f"{path}: DATA segment ({a}-{b}, {size} bytes) is longer than $TOT={tot} events of "
-            f"{bytes_per_event} bytes ({need} bytes); the first {tot} events are read",
-            FCSWarning,
-            stacklevel=4,
-        )
-    elif size < need:
-        raise FCSError(
-            f"{path}: DATA segment ({a}-{b}, {size} bytes) is shorter than $TOT={tot} events of "
-            f"{bytes_per_event} bytes ({need} bytes)"
-        )
-    return a, tot
+    return chosen

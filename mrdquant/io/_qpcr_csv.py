@@ -33,25 +33,29 @@ def _sniff(lines: list[str]) -> str:
     return max(counts, key=counts.get)
 
 
-def read_delimited(path: Path, *, plate: str, last_cycle: float | None = None) -> pd.DataFrame:
+def read_delimited(
+    path: Path, *, plate: str, last_cycle: float | None = None, cycles: float | None = None
+) -> pd.DataFrame:
     """Read a CFX results CSV or a generic well CSV."""
     source = path.name
-    lines = read_text_lines(path)
+    lines, encoding = read_text_lines(path)
     delimiter = _sniff(lines)
     rows = list(csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter))
     for i, row in enumerate(rows[:50]):
         fields = {canonical_header(c) for c in row}
         if "ct" in fields and ({"well", "well_position"} & fields):
             return wells_from_rows(rows, source=source, plate=plate, what="the CSV table", header_row=i,
-                                   last_cycle=last_cycle)
+                                   last_cycle=last_cycle, encoding=encoding, cycles=cycles,
+                                   cycles_basis=None if cycles is None else f"cycles={cycles:g} given")
     header = rows[0] if rows else []
     fields = {canonical_header(c) for c in header}
     missing = [f for f in ("sample", "target", "ct") if f not in fields]
     if missing:
         raise QPCRError(
             f"{source}: generic qPCR CSV needs columns sample, target and ct in its first row; "
-            f"missing {missing} (header: {header})"
+            f"missing {missing} (header: {header}; text decoded as {encoding})"
         )
     df = wells_from_rows(rows, source=source, plate=plate, what="the CSV table", header_row=0,
-                         last_cycle=last_cycle, require_well=False)
+                         last_cycle=last_cycle, require_well=False, encoding=encoding, cycles=cycles,
+                         cycles_basis=None if cycles is None else f"cycles={cycles:g} given")
     return df

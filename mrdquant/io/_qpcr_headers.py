@@ -66,10 +66,14 @@ NO_AMPLIFICATION_TOKENS = frozenset(
 _ROLE_CODES = {
     "unknown": ("unknown", "unkn", "unk", "u", "sample", "test", "unknown sample"),
     "standard": ("standard", "std", "std.", "s", "standard sample", "calibrator standard"),
-    "ntc": ("ntc", "no template control", "ntc (no template control)", "negative control ntc", "blank"),
+    # no-template, no-amplification and no-RT controls must not amplify: NTC checks apply
+    "ntc": (
+        "ntc", "no template control", "ntc (no template control)", "negative control ntc", "blank",
+        "ntp", "nac", "no amplification control", "nrt", "no rt", "no rt control", "-rt",
+    ),
     "control": (
-        "control", "pos ctrl", "positive control", "neg ctrl", "negative control", "nac",
-        "ipc", "blockedipc", "blocked ipc", "nrt", "nc", "pc", "reference",
+        "control", "pos ctrl", "positive control", "neg ctrl", "negative control",
+        "ipc", "blockedipc", "blocked ipc", "nc", "pc", "reference",
     ),
 }
 _ROLE_LOOKUP = {code: role for role, codes in _ROLE_CODES.items() for code in codes}

@@ -17,10 +17,17 @@ import pandas as pd
 from ..errors import QPCRError
 from ._qpcr_headers import canonical_header, header_key, normalize_role, parse_ct, parse_number
 
-__all__ = ["WELL_COLUMNS", "find_header_row", "wells_from_rows", "empty_wells", "normalize_well"]
+__all__ = [
+    "WELL_COLUMNS", "DEFAULT_MAX_CYCLES", "find_header_row", "wells_from_rows", "empty_wells",
+    "normalize_well", "check_ct_range",
+]
 
 #: column order of the tidy well table
-WELL_COLUMNS = ["plate", "well", "sample", "target", "role", "ct", "quantity", "flags", "source_file"]
+WELL_COLUMNS = ["plate", "well", "sample", "target", "role", "ct", "quantity", "flags", "source_file", "task"]
+
+#: cycles of a run whose export does not say (usual protocols run 40-50 cycles): a Ct above
+#: this is impossible
+DEFAULT_MAX_CYCLES = 50
 
 _GENOTYPING_MARKERS = ("snp assay name", "allele1 ct", "allele2 ct", "allele1 name")
 _WELL_LABEL = re.compile(r"^([A-Pa-p])0*(\d{1,2})$")
@@ -33,7 +40,7 @@ def empty_wells() -> pd.DataFrame:
 
 def _typed(df: pd.DataFrame) -> pd.DataFrame:
     df = df[WELL_COLUMNS].copy()
-    for col in ("plate", "well", "sample", "target", "role", "flags", "source_file"):
+    for col in ("plate", "well", "sample", "target", "role", "flags", "source_file", "task"):
         df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str)
     df["ct"] = df["ct"].astype(float)
     df["quantity"] = df["quantity"].astype(float)
@@ -56,7 +63,57 @@ def _cell(row: Sequence[object], i: int) -> str:
     return str(value).strip()
 
 
-def find_header_row(rows: Sequence[Sequence[object]], *, source: str, what: str) -> int:
+def _cycle_limit(cycles: float | None, basis: str | None) -> tuple[float, str]:
+    if cycles is None:
+        return float(DEFAULT_MAX_CYCLES), (
+            f"{DEFAULT_MAX_CYCLES} assumed, the longest usual protocol: the export does not state its "
+            "cycles; pass cycles= for a longer run"
+        )
+    return float(cycles), basis or f"{cycles:g} cycles"
+
+
+def check_ct_range(wells: pd.DataFrame, *, cycles: float | None = None) -> None:
+    """Refuse a well table holding an impossible Ct.
+
+    Every Ct of a well that is not ``omitted`` must lie in ``0 < Ct <= cycles``: a Ct is the
+    cycle at which a reaction crossed the threshold, so a Ct of 0, a negative Ct or one
+    beyond the last cycle is a transcription or export error, and would turn into an
+    absurd copy number (a Ct of -5 gives ~10^13 copies on a usual curve).
+
+    Parameters
+    ----------
+    wells : pandas.DataFrame
+        A well table (:func:`mrdquant.read_qpcr` columns ``ct``, ``flags``, ``well``).
+    cycles : float, optional, cycles
+        Cycles of the run(s); default :data:`DEFAULT_MAX_CYCLES`.
+
+    Raises
+    ------
+    QPCRError
+        Naming the file (``source_file``), well, target, sample and value of the first
+        such well and how many there are.
+    """
+    limit, basis = _cycle_limit(cycles, None if cycles is None else "cycles given")
+    try:
+        ct = pd.to_numeric(wells["ct"], errors="raise").to_numpy(dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise QPCRError(f"wells table: column 'ct' is not numeric ({exc}); expected cycles or NaN") from exc
+    flags = wells["flags"].astype(str) if "flags" in wells else pd.Series("", index=wells.index)
+    usable = ~flags.str.contains("omitted", regex=False).to_numpy(dtype=bool)
+    bad = np.flatnonzero(usable & np.isfinite(ct) & ~((ct > 0) & (ct <= limit)))
+    if bad.size:
+        row = wells.iloc[int(bad[0])]
+        where = str(row.get("source_file", "") or "wells table")
+        raise QPCRError(
+            f"{where}: well {row.get('well', '?')} (target {row.get('target', '?')!r}, sample "
+            f"{row.get('sample', '?')!r}): Ct {ct[bad[0]]:g} is outside the run's cycle range "
+            f"0 < Ct <= {limit:g} ({basis}); {bad.size} well(s) with an impossible Ct"
+        )
+
+
+def find_header_row(
+    rows: Sequence[Sequence[object]], *, source: str, what: str, encoding: str | None = None
+) -> int:
     """Index of the first row naming a well column and a Ct/Cq column.
 
     Raises
@@ -74,9 +131,10 @@ def find_header_row(rows: Sequence[Sequence[object]], *, source: str, what: str)
             f"{source}: {what} holds a genotyping (SNP allele call) run, not a quantification "
             "run: there is no per-target Ct/Cq results table"
         )
+    decoded = f" (text decoded as {encoding})" if encoding else ""
     raise QPCRError(
         f"{source}: {what} has no results header row naming a well column ('Well'/'Well Position') "
-        "and a Ct column ('CT', 'Ct', 'Cq', 'Cт')"
+        f"and a Ct column ('CT', 'Ct', 'Cq', 'Cт'){decoded}"
     )
 
 
@@ -89,6 +147,9 @@ def wells_from_rows(
     header_row: int | None = None,
     last_cycle: float | None = None,
     require_well: bool = True,
+    encoding: str | None = None,
+    cycles: float | None = None,
+    cycles_basis: str | None = None,
 ) -> pd.DataFrame:
     """Build the tidy well table from a table of cells whose header row is ``header_row``.
 
@@ -103,9 +164,18 @@ def wells_from_rows(
         Found with :func:`find_header_row` when omitted.
     last_cycle : float, optional, cycles
         A Ct at or beyond this cycle is read as no amplification (flag ``cq_at_last_cycle``).
+    encoding : str, optional
+        The text encoding the rows were decoded with (named in header errors).
+    cycles : float, optional, cycles
+        Cycles of the run; a Ct outside ``0 < Ct <= cycles`` is an error (a flagged
+        ``ct_out_of_range`` well without Ct when the export omits the well). Default
+        :data:`DEFAULT_MAX_CYCLES`.
+    cycles_basis : str, optional
+        Where ``cycles`` came from, for the message.
     """
+    limit, basis = _cycle_limit(cycles, cycles_basis)
     if header_row is None:
-        header_row = find_header_row(rows, source=source, what=what)
+        header_row = find_header_row(rows, source=source, what=what, encoding=encoding)
     header = list(rows[header_row])
     index: dict[str, int] = {}
     for j, cell in enumerate(header):
@@ -137,6 +207,15 @@ def wells_from_rows(
             )
         if ct_flag:
             flags.append(ct_flag)
+        omitted = get("omit").casefold() in ("true", "yes", "1", "y", "x")
+        if np.isfinite(ct) and not 0 < ct <= limit:
+            if not omitted:
+                raise QPCRError(
+                    f"{source}: {what} row {r} well {well or '?'}: Ct {ct_text!r} is outside the run's "
+                    f"cycle range 0 < Ct <= {limit:g} ({basis}); a Ct is a cycle number of the run"
+                )
+            ct = math.nan  # the export itself excludes the well: keep it, flagged, without Ct
+            flags.append("ct_out_of_range")
         if last_cycle is not None and np.isfinite(ct) and ct >= last_cycle:
             ct = math.nan
             flags.append("cq_at_last_cycle")
@@ -150,7 +229,7 @@ def wells_from_rows(
         # instruments also print back-calculated quantities for unknowns: keep only the
         # quantities that are given (standards)
         quantity = parse_number(get("quantity")) if role == "standard" else math.nan
-        if get("omit").casefold() in ("true", "yes", "1", "y", "x"):
+        if omitted:
             flags.append("omitted")
         out["plate"].append(get("plate") or plate)
         out["well"].append(well)
@@ -161,6 +240,7 @@ def wells_from_rows(
         out["quantity"].append(quantity)
         out["flags"].append(";".join(flags))
         out["source_file"].append(source)
+        out["task"].append(role_text)
     df = _typed(pd.DataFrame(out))
     if df.empty:
         raise QPCRError(f"{source}: {what} has a header but no well rows")

@@ -28,7 +28,9 @@ events
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -75,6 +77,8 @@ _RESULT_ALIASES = {
     "neg": "negative",
     "-": "negative",
     "not detected": "negative",
+    "negative (detected below threshold)": "negative",  # status_detail of mrdquant's MFC tables
+    "positive, not quantifiable": "positive",
     "not evaluable": "not evaluable",
     "not_evaluable": "not evaluable",
     "not-evaluable": "not evaluable",
@@ -94,10 +98,24 @@ _SPECIMEN_ALIASES = {
     "blood": "PB",
 }
 
+#: ISO 8601 calendar date, optionally with a time of day (the time is dropped)
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+
+
+#: the dates a table may hold (datetime64[ns] range, whole days)
+_MIN_DATE = pd.Timestamp("1678-01-01")
+_MAX_DATE = pd.Timestamp("2261-12-31")
+
+
 class _Table:
     """A table being validated: its data, a display name and how to name a row."""
 
-    def __init__(self, source, kind: str):
+    def __init__(self, source, kind: str, date_format: str | None = None):
+        if date_format is not None and (not isinstance(date_format, str) or "%" not in date_format):
+            raise ClinicalDataError(
+                f"date_format={date_format!r}: expected a strptime format such as '%d/%m/%Y'"
+            )
+        self.date_format = date_format
         if isinstance(source, pd.DataFrame):
             self.df = source.copy()
             self.name = f"{kind} table"
@@ -116,6 +134,13 @@ class _Table:
                 f"got {type(source).__name__}"
             )
         self.df.columns = [str(c).strip() for c in self.df.columns]
+        seen = pd.Index(self.df.columns)
+        if seen.has_duplicates:
+            twice = sorted(set(seen[seen.duplicated()]))
+            raise ClinicalDataError(
+                f"{self.name}: column(s) {twice} appear more than once (after trimming spaces); "
+                "expected each column once"
+            )
         self.df = self.df.reset_index(drop=True)
 
     def where(self, pos: int, column: str | None = None) -> str:
@@ -135,14 +160,24 @@ class _Table:
         """Identifier column as stripped strings; an empty id is an error."""
         raw = self.df[column]
         out = raw.map(_id_text)
-        bad = np.flatnonzero((out == "").to_numpy())
+        bad = np.flatnonzero((out == "").to_numpy(dtype=bool))
         if bad.size:
             raise ClinicalDataError(f"{self.where(int(bad[0]), column)}: empty identifier")
         return out
 
     def dates(self, column: str, *, required: bool) -> pd.Series:
-        """Parse a date column (ISO ``YYYY-MM-DD`` or anything pandas reads unambiguously)."""
+        """Parse a date column: ISO 8601 ``YYYY-MM-DD`` text, or ``self.date_format`` when given.
+
+        Date/datetime values (Parquet, an already validated table) are taken as they are;
+        text in any other layout is an error naming the row and column, never a guess
+        (``03/05/2014`` is 3 May in some labs and 5 March in others).
+        """
         raw = self.df[column]
+        fmt = self.date_format
+        expected = f"expected a date as {fmt!r}" if fmt else (
+            "expected an ISO 8601 date YYYY-MM-DD (name another layout with date_format=, "
+            "e.g. '%d/%m/%Y'; CLI --date-format)"
+        )
         out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
         for pos, value in enumerate(raw.tolist()):
             if _is_missing(value):
@@ -151,15 +186,30 @@ class _Table:
                 continue
             if isinstance(value, (int, float, np.number)) and not isinstance(value, bool):
                 raise ClinicalDataError(
-                    f"{self.where(pos, column)}: cannot parse the number {value!r} as a date; "
-                    "expected YYYY-MM-DD"
+                    f"{self.where(pos, column)}: cannot parse the number {value!r} as a date; {expected}"
                 )
             try:
-                stamp = pd.Timestamp(value)
+                if isinstance(value, (datetime.date, np.datetime64)):
+                    stamp = pd.Timestamp(value)
+                elif not isinstance(value, str):
+                    raise ValueError(f"a {type(value).__name__}, not a date or text")
+                elif fmt:
+                    stamp = pd.Timestamp(datetime.datetime.strptime(value.strip(), fmt))
+                elif _ISO_DATE.match(value.strip()):
+                    stamp = pd.Timestamp(value.strip())
+                else:
+                    raise ClinicalDataError(
+                        f"{self.where(pos, column)}: cannot parse {value!r} as a date: not ISO 8601 "
+                        "(YYYY-MM-DD), and dates are never guessed; name the table's layout with "
+                        "date_format= (CLI --date-format), e.g. '%d/%m/%Y'"
+                    )
+                if stamp is not pd.NaT and not _MIN_DATE <= stamp.tz_localize(None) <= _MAX_DATE:
+                    raise ValueError(f"year {stamp.year} is outside {_MIN_DATE.year}-{_MAX_DATE.year}")
+            except ClinicalDataError:
+                raise
             except (ValueError, TypeError, OverflowError) as exc:
                 raise ClinicalDataError(
-                    f"{self.where(pos, column)}: cannot parse {value!r} as a date; "
-                    "expected YYYY-MM-DD"
+                    f"{self.where(pos, column)}: cannot parse {value!r} as a date ({exc}); {expected}"
                 ) from exc
             if stamp is pd.NaT:
                 if required:
@@ -173,7 +223,7 @@ class _Table:
     def numbers(self, column: str) -> pd.Series:
         raw = self.df[column]
         out = pd.to_numeric(raw, errors="coerce").astype("float64")
-        bad = out.isna().to_numpy() & ~raw.map(_is_missing).to_numpy()
+        bad = out.isna().to_numpy(dtype=bool) & ~raw.map(_is_missing).to_numpy(dtype=bool)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise ClinicalDataError(
@@ -212,7 +262,7 @@ def _text(value) -> str:
     return "" if _is_missing(value) else str(value).strip()
 
 
-def read_patients(source) -> pd.DataFrame:
+def read_patients(source, *, date_format: str | None = None) -> pd.DataFrame:
     """Read and validate a patients table.
 
     Parameters
@@ -221,6 +271,10 @@ def read_patients(source) -> pd.DataFrame:
         Required columns ``patient_id``, ``hsct_date``; optional ``diagnosis``,
         ``intervention``, ``intervention_date`` and any other column (kept; columns whose
         name ends in ``_date`` are parsed as dates).
+    date_format : str, optional
+        ``strptime`` layout of the date columns written as text (e.g. ``"%d/%m/%Y"``);
+        default ISO 8601 ``YYYY-MM-DD``. Text in any other layout is an error naming the
+        row and column. Date values (Parquet, DataFrames of datetimes) are used as they are.
 
     Returns
     -------
@@ -233,7 +287,8 @@ def read_patients(source) -> pd.DataFrame:
     ------
     ClinicalDataError
         Missing column, empty or duplicate ``patient_id``, missing or unparseable
-        ``hsct_date``, a date that cannot be parsed, an intervention dated before HSCT.
+        ``hsct_date``, a date that is not ISO 8601 (or not in ``date_format``), an
+        intervention dated before HSCT.
 
     Examples
     --------
@@ -241,7 +296,7 @@ def read_patients(source) -> pd.DataFrame:
       patient_id  hsct_date diagnosis intervention intervention_date
     0         P1 2020-01-10                                     NaT
     """
-    table = _Table(source, "patients")
+    table = _Table(source, "patients", date_format)
     table.require("patient_id", "hsct_date")
     df = table.df
     out = pd.DataFrame(index=df.index)
@@ -282,6 +337,7 @@ def read_samples(
     patients=None,
     *,
     pre_hsct: Literal["raise", "drop"] = "raise",
+    date_format: str | None = None,
 ) -> pd.DataFrame:
     """Read and validate an MRD samples table.
 
@@ -299,7 +355,12 @@ def read_samples(
         HSCT date, and the column ``days_from_hsct`` is added.
     pre_hsct : {"raise", "drop"}, default "raise"
         What to do with samples dated before the HSCT (pre-transplant samples are not
-        part of post-transplant monitoring): raise, or drop them silently.
+        part of post-transplant monitoring): raise, or drop them; the number dropped is
+        in ``.attrs["pre_hsct_dropped"]``.
+    date_format : str, optional
+        ``strptime`` layout of the date columns written as text (e.g. ``"%d/%m/%Y"``);
+        default ISO 8601 ``YYYY-MM-DD``. Text in any other layout is an error naming the
+        row and column. Date values (Parquet, DataFrames of datetimes) are used as they are.
 
     Returns
     -------
@@ -318,7 +379,7 @@ def read_samples(
     """
     if pre_hsct not in ("raise", "drop"):
         raise ClinicalDataError(f"pre_hsct={pre_hsct!r}; expected 'raise' or 'drop'")
-    table = _Table(source, "samples")
+    table = _Table(source, "samples", date_format)
     table.require("patient_id", "sample_id", "date", "specimen")
     df = table.df
     if not any(m in df.columns for m in METHODS):
@@ -385,7 +446,7 @@ def read_samples(
     out = out[columns]
 
     if patients is not None:
-        pts = patients if _is_validated_patients(patients) else read_patients(patients)
+        pts = patients if _is_validated_patients(patients) else read_patients(patients, date_format=date_format)
         hsct = dict(zip(pts["patient_id"], pts["hsct_date"]))
         known = out["patient_id"].isin(hsct.keys()).to_numpy()
         if not known.all():
@@ -402,13 +463,19 @@ def read_samples(
                 f"{table.where(pos, 'date')}: sample {out['sample_id'].iloc[pos]!r} dated "
                 f"{out['date'].iloc[pos].date()} is before the HSCT of patient "
                 f"{out['patient_id'].iloc[pos]!r} ({hsct_dates.iloc[pos].date()}); post-transplant "
-                "monitoring starts at HSCT (pass pre_hsct='drop' to ignore such samples)"
+                "monitoring starts at HSCT (to leave such samples out: --pre-hsct drop on the command "
+                "line, pre_hsct='drop' in Python)"
             )
         keep = ~before
         out = out[keep].copy()
         out["days_from_hsct"] = (out["date"] - hsct_dates[keep]).dt.days.astype("int64")
+        dropped = int(before.sum())
+    else:
+        dropped = 0
 
-    return out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result = out.sort_values(["patient_id", "date", "sample_id"], kind="stable").reset_index(drop=True)
+    result.attrs["pre_hsct_dropped"] = dropped
+    return result
 
 
 def _is_validated_patients(df) -> bool:
@@ -420,7 +487,7 @@ def _is_validated_patients(df) -> bool:
     )
 
 
-def read_events(source, patients=None) -> pd.DataFrame:
+def read_events(source, patients=None, *, date_format: str | None = None) -> pd.DataFrame:
     """Read and validate a clinical events table (relapse, death, GVHD, interventions...).
 
     Parameters
@@ -430,6 +497,10 @@ def read_events(source, patients=None) -> pd.DataFrame:
     patients : DataFrame or path, optional
         When given, every event must belong to a known patient; ``days_from_hsct`` (int,
         days) is added.
+    date_format : str, optional
+        ``strptime`` layout of the date columns written as text (e.g. ``"%d/%m/%Y"``);
+        default ISO 8601 ``YYYY-MM-DD``. Text in any other layout is an error naming the
+        row and column. Date values (Parquet, DataFrames of datetimes) are used as they are.
 
     Returns
     -------
@@ -442,7 +513,7 @@ def read_events(source, patients=None) -> pd.DataFrame:
     ClinicalDataError
         Missing column, empty event name, missing/unparseable date, unknown patient.
     """
-    table = _Table(source, "events")
+    table = _Table(source, "events", date_format)
     table.require("patient_id", "event", "date")
     df = table.df
     out = pd.DataFrame(index=df.index)
@@ -451,7 +522,7 @@ def read_events(source, patients=None) -> pd.DataFrame:
     out["date"] = table.dates("date", required=True)
     out["detail"] = df["detail"].map(_text) if "detail" in df.columns else ""
     if patients is not None:
-        pts = patients if _is_validated_patients(patients) else read_patients(patients)
+        pts = patients if _is_validated_patients(patients) else read_patients(patients, date_format=date_format)
         hsct = dict(zip(pts["patient_id"], pts["hsct_date"]))
         known = out["patient_id"].isin(hsct.keys()).to_numpy()
         if not known.all():

@@ -34,16 +34,14 @@ import numpy as np
 
 from ..errors import FCSError, FCSWarning, GatingError
 from ._fcs_data import _DataPlan, _decode, _preprocess_inplace
+from ._fcs_layout import describe_channels, resolve_layout
 from ._fcs_spillover import _check_spillover_frame, _spillover
 from ._fcs_text import (
     _HEADER_SIZE,
     _byte_order,
     _dataset_offsets,
-    _float_kw,
     _int_kw,
     _locate_data,
-    _mask,
-    _pne,
 )
 
 if TYPE_CHECKING:  # pandas is imported where a spillover matrix is built
@@ -470,44 +468,21 @@ def _parse(path: Path, dataset: int) -> _Parsed:
         )
     order = _byte_order(text, path)
 
-    channels, markers, widths, masks, pne, png, pnr = [], [], [], [], [], [], []
-    float_log: list[str] = []
-    for n in range(1, n_channels + 1):
-        if f"p{n}n" not in text:
-            raise FCSError(f"{path}: TEXT keyword $P{n}N is missing ($PAR is {n_channels})")
-        channels.append(str(text[f"p{n}n"]))
-        marker = str(text.get(f"p{n}s", ""))
-        markers.append(marker if marker.strip() else "")
-        bits = _int_kw(text, f"p{n}b", path)
-        pnr_val = _float_kw(text, f"p{n}r", path, default=float("nan"))
-        if f"p{n}r" not in text:
-            raise FCSError(f"{path}: TEXT keyword $P{n}R is missing; it is required")
-        pnr.append(pnr_val)
-        if kind == "I":
-            if bits is None or not 0 < bits <= 32:
-                raise FCSError(
-                    f"{path}: TEXT keyword $P{n}B is {text.get(f'p{n}b')!r}; expected 1 to 32 bits for integer data"
-                )
-            # widths that are not whole bytes (10-bit Beckman Coulter LMD, ...) are
-            # stored in the next 8/16/32-bit word; $PnR masks the unused bits
-            storage = bits if bits % 8 == 0 else next(w for w in (8, 16, 32) if w >= bits)
-            widths.append(storage)
-            masks.append(_mask(storage, pnr_val, path, n))
-        else:
-            want = 32 if kind == "F" else 64
-            if bits != want:
-                raise FCSError(
-                    f"{path}: TEXT keyword $P{n}B is {bits}; expected {want} for $DATATYPE={kind}"
-                )
-            widths.append(want)
-            masks.append(0)
-        decades_log0 = _pne(text, n, path)
-        if kind != "I" and decades_log0[0] > 0:
-            float_log.append(f"$P{n}E={text[f'p{n}e']}")
-            decades_log0 = (0.0, 0.0)
-        pne.append(decades_log0)
-        png.append(_float_kw(text, f"p{n}g", path, default=1.0))
-
+    described = describe_channels(text, n_channels, kind, path)
+    declared = described[:n_channels]
+    widths = [c.storage for c in declared] if len(declared) == n_channels else [c.storage for c in described]
+    bytes_per_event = sum(widths) // 8
+    tot = _int_kw(text, "tot", path, required=False)
+    start, end = _locate_data(path, version, header, text, offset, file_size, bytes_per_event, tot)
+    layout = resolve_layout(path, text, kind, n_channels, tot, described, start, end,
+                            file_size - (offset + start))
+    chans = layout.channels
+    channels = [c.name for c in chans]
+    markers = [c.marker for c in chans]
+    pne = [c.pne for c in chans]
+    png = [c.png for c in chans]
+    pnr = [c.pnr for c in chans]
+    float_log = [c.float_log for c in chans if c.float_log]
     if float_log:
         warnings.warn(
             f"{path}: {', '.join(float_log)} ignored: $DATATYPE={kind} values are stored linear "
@@ -523,18 +498,14 @@ def _parse(path: Path, dataset: int) -> _Parsed:
             FCSWarning,
             stacklevel=3,
         )
-
-    bytes_per_event = sum(widths) // 8
-    tot = _int_kw(text, "tot", path, required=False)
-    start, n_events = _locate_data(path, version, header, text, offset, file_size, bytes_per_event, tot)
     plan = _DataPlan(
         offset=offset + start,
-        n_events=n_events,
-        n_channels=n_channels,
+        n_events=layout.n_events,
+        n_channels=layout.n_channels,
         kind=kind,
         order=order,
-        widths=tuple(widths),
-        masks=tuple(masks),
+        widths=layout.widths,
+        masks=layout.masks,
     )
     spill = _spillover(text, channels, markers, path)
     return _Parsed(version, text, channels, markers, spill, plan, len(offsets), pne, png, pnr)

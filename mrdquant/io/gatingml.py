@@ -39,7 +39,10 @@ import numpy as np
 from ..errors import GatingMLError
 from .store import atomic_path
 
-__all__ = ["GatingMLDocument", "read_gatingml", "write_gatingml", "NS"]
+__all__ = ["GatingMLDocument", "read_gatingml", "write_gatingml", "NS", "MARKERS_NS"]
+
+#: namespace of the channel -> marker list mrdquant keeps in a top-level custom_info
+MARKERS_NS = "urn:mrdquant:gating-ml:markers"
 
 NS = {
     "gating": "http://www.isac-net.org/std/Gating-ML/v2.0/gating",
@@ -85,12 +88,17 @@ class GatingMLDocument:
         See the module docstring.
     source : str
         Path the document was read from ("" when built in memory).
+    markers : dict
+        ``$PnN`` -> marker (``$PnS``) each channel is expected to carry, from the file's
+        top-level ``custom_info`` (``<mrdquant:channel name=".." marker=".."/>``,
+        namespace :data:`MARKERS_NS`); empty when the file names no markers.
     """
 
     transforms: dict = field(default_factory=dict)
     matrices: dict = field(default_factory=dict)
     gates: list = field(default_factory=list)
     source: str = ""
+    markers: dict = field(default_factory=dict)
 
 
 def _local(tag) -> str:
@@ -383,6 +391,11 @@ def read_gatingml(path: str | os.PathLike) -> GatingMLDocument:
     if root.tag != _G + "Gating-ML":
         raise GatingMLError(f"{p}: root element is {root.tag!r}; expected gating:Gating-ML (Gating-ML 2.0)")
     doc = GatingMLDocument(source=str(p))
+    for info in root.findall(_D + "custom_info"):
+        for ch in info.iter("{%s}channel" % MARKERS_NS):
+            name, marker = ch.get("name"), ch.get("marker")
+            if name and marker:
+                doc.markers[name] = marker
     seen = set()
     for node in _elements(root):
         tag, ns = _local(node.tag), _ns(node.tag)
@@ -446,6 +459,12 @@ def write_gatingml(doc: GatingMLDocument, path: str | os.PathLike) -> Path:
 
     root = etree.Element(_G + "Gating-ML", nsmap={"gating": NS["gating"], "transforms": NS["transforms"],
                                                   "data-type": NS["data-type"]})
+    if doc.markers:
+        info = etree.SubElement(root, _D + "custom_info")
+        for name, marker in doc.markers.items():
+            ch = etree.SubElement(info, "{%s}channel" % MARKERS_NS, nsmap={"mrdquant": MARKERS_NS})
+            ch.set("name", str(name))
+            ch.set("marker", str(marker))
     for mid, m in doc.matrices.items():
         el = etree.SubElement(root, _T + "spectrumMatrix")
         el.set(_T + "id", mid)

@@ -18,6 +18,7 @@ ABI ``.eds`` project files are refused with a message asking for a results expor
 
 from __future__ import annotations
 
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -29,9 +30,9 @@ from ..errors import QPCRError
 from ._qpcr_csv import read_delimited
 from ._qpcr_quantstudio import read_quantstudio_excel, read_quantstudio_text
 from ._qpcr_rdml import read_rdml
-from ._qpcr_table import WELL_COLUMNS, empty_wells
+from ._qpcr_table import DEFAULT_MAX_CYCLES, WELL_COLUMNS, check_ct_range, empty_wells
 
-__all__ = ["read_qpcr", "WELL_COLUMNS", "empty_wells"]
+__all__ = ["read_qpcr", "WELL_COLUMNS", "DEFAULT_MAX_CYCLES", "check_ct_range", "empty_wells"]
 
 QpcrFormat = Literal["auto", "quantstudio_text", "excel", "csv", "rdml"]
 
@@ -60,9 +61,13 @@ def _detect(path: Path) -> str:
         )
     head = path.read_bytes()[:4096]
     if head.startswith(b"PK") and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            if any(n.endswith("rdml_data.xml") for n in z.namelist()):
-                return "rdml"
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError, ValueError) as exc:
+            raise QPCRError(f"{path.name}: damaged zip archive ({exc})") from exc
+        if any(n.endswith("rdml_data.xml") for n in names) or not any(n.startswith("xl/") for n in names):
+            return "rdml"
         return "excel"
     if b"[Results]" in head or b"\t" in head:
         return "quantstudio_text"
@@ -75,6 +80,7 @@ def read_qpcr(
     format: QpcrFormat = "auto",
     plate: str | None = None,
     last_cycle: float | None = None,
+    cycles: float | None = None,
 ) -> pd.DataFrame:
     """Read one qPCR export into the tidy well table.
 
@@ -91,6 +97,13 @@ def read_qpcr(
         A Ct at or beyond this cycle means no amplification (some instruments write the
         last cycle instead of "Undetermined"). RDML files use their last recorded cycle
         when this is not given.
+    cycles : float, optional, cycles
+        Number of cycles the run had. A Ct/Cq must lie in ``0 < Ct <= cycles``; any other
+        value is an error naming the file, row/well and value (a Ct of -5 or 0 would
+        otherwise become an absurd copy number). A well the export omits (``Omit`` true)
+        is kept without Ct and flagged ``ct_out_of_range`` instead. Default: the export's
+        own count where it states one (an RDML run's last cycle), else
+        :data:`DEFAULT_MAX_CYCLES` (50, the longest usual protocol).
 
     Returns
     -------
@@ -106,16 +119,18 @@ def read_qpcr(
         ct            float     Ct/Cq in cycles; NaN when not amplified
         quantity      float     given quantity of standards (copies); NaN otherwise
         flags         str       ``;``-joined: ``undetermined``, ``cq_at_last_cycle``,
-                                ``omitted``
+                                ``omitted``, ``ct_out_of_range``
         source_file   str       the file's name
+        task          str       the export's own task / content / RDML sample-type
+                                code, as written (``STANDARD``, ``Std-01``, ``nac``)
         ============  ========  ===================================================
 
     Raises
     ------
     QPCRError
         The file is missing, unreadable, has no results table (e.g. a genotyping run or
-        a project file), or holds a Ct or task code that cannot be read; the message
-        names the file and the problem.
+        a project file), or holds a Ct or task code that cannot be read or a Ct outside
+        the run's cycle range; the message names the file and the problem.
 
     Examples
     --------
@@ -130,4 +145,11 @@ def read_qpcr(
     kind = _detect(p) if format == "auto" else format
     if kind not in _READERS:
         raise QPCRError(f"{p.name}: unknown format {format!r}; expected one of {sorted(_READERS)} or 'auto'")
-    return _READERS[kind](p, plate=plate or p.stem, last_cycle=last_cycle)
+    if cycles is not None:
+        try:
+            cycles = float(cycles)
+        except (TypeError, ValueError):
+            cycles = math.nan
+        if not (math.isfinite(cycles) and cycles > 0):
+            raise QPCRError(f"{p.name}: cycles={cycles!r}; expected the positive number of cycles of the run")
+    return _READERS[kind](p, plate=plate or p.stem, last_cycle=last_cycle, cycles=cycles)

@@ -1,6 +1,11 @@
-"""Flow MRD: normal-marrow reference and different-from-normal (DfN) MRD.
+"""Flow MRD from FCS files: panels as data, acquisition QC, per-sample gate placement, LAIPs.
 
-See ``docs/dfn.md``.
+``load_panel`` / ``list_panels`` read the marker-based panels (``docs/panels.md``);
+``prepare`` resolves a file's channels, runs acquisition QC and places the panel's gates;
+``quantify_mfc`` turns that into an :class:`~mrdquant.cytometry.laip.MfcResult`
+(``docs/mfc-mrd.md``). ``NormalReference`` and ``quantify_dfn`` find different-from-normal
+(DfN) events against a normal-marrow reference; ``integrated_call`` joins LAIP and DfN
+(``docs/dfn.md``).
 """
 
 from __future__ import annotations
@@ -8,6 +13,23 @@ from __future__ import annotations
 from .._lazy import attach
 
 _LAZY = {
+    "Panel": ".panels",
+    "load_panel": ".panels",
+    "list_panels": ".panels",
+    "normalize_marker": ".panels",
+    "resolve_channels": ".markers",
+    "prepare": ".preparation",
+    "PreparedSample": ".preparation",
+    "quantify_mfc": ".quantify",
+    "combine_tubes": ".quantify",
+    "results_table": ".quantify",
+    "RESULT_COLUMNS": ".quantify",
+    "derive_laip": ".patient_laip",
+    "read_laip": ".patient_laip",
+    "write_laip": ".patient_laip",
+    "apply_laip": ".patient_laip",
+    "PatientLaip": ".patient_laip",
+    "plot_gating": ".plots",
     "NormalReference": ".reference",
     "REFERENCE_FORMAT_VERSION": ".reference",
     "quantify_dfn": ".dfn",

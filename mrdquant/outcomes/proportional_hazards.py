@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 #: Columns of :func:`cox`, in order.
-COX_COLUMNS = ["term", "coef", "hr", "se", "z", "p_value", "hr_lower", "hr_upper"]
+COX_COLUMNS = ["term", "coef", "hr", "se", "z", "p_value", "hr_lower", "hr_upper", "converged", "note"]
 #: Columns of :func:`cox_tests`, in order.
 TEST_COLUMNS = ["test", "statistic", "df", "p_value"]
 #: Extra leading columns of :func:`cox_univariate`.
@@ -252,6 +252,41 @@ class _Model:
         return ll, self.grad.copy(), self.info.copy()
 
 
+def _aliased(x: np.ndarray, sc: np.ndarray, terms: list[str]) -> dict[int, str]:
+    """Terms that cannot be estimated from the design: ``{column: reason}``.
+
+    A column is constant when it does not vary within any stratum (the baseline hazard
+    of each stratum absorbs it), and collinear when it is a linear combination of the
+    columns before it (as R's ``coxph``, which reports such terms as NA).
+    """
+    n, p = x.shape
+    xc = x.astype(np.float64).copy()
+    for h in np.unique(sc):
+        rows = sc == h
+        xc[rows] -= xc[rows].mean(axis=0)
+    basis: list[np.ndarray] = []
+    kept: list[int] = []
+    out: dict[int, str] = {}
+    for j in range(p):
+        col = xc[:, j]
+        scale = max(1.0, float(np.max(np.abs(x[:, j])))) if n else 1.0
+        norm_j = float(np.linalg.norm(col))
+        if norm_j <= 1e-10 * scale * max(1.0, np.sqrt(n)):
+            out[j] = "not identifiable: constant" + (" within every stratum" if np.unique(sc).size > 1 else "")
+            continue
+        resid = col.copy()
+        for q in basis:
+            resid -= (q @ resid) * q
+        if float(np.linalg.norm(resid)) <= 1e-8 * norm_j:
+            coef = np.linalg.lstsq(xc[:, kept], col, rcond=None)[0]
+            with_ = [terms[k] for k, c in zip(kept, coef) if abs(c) > 1e-8]
+            out[j] = f"not identifiable: collinear with {', '.join(with_)}"
+            continue
+        basis.append(resid / np.linalg.norm(resid))
+        kept.append(j)
+    return out
+
+
 def _solve(info, vec):
     try:
         return np.linalg.solve(info, vec)
@@ -265,6 +300,7 @@ def _newton(model: _Model, p: int, max_iter: int, tol: float):
     ll, g, info = ll0, g0, i0
     converged = False
     it = 0
+    step = np.zeros(p)
     for it in range(1, max_iter + 1):
         step = _solve(info, g)
         new = beta + step
@@ -275,12 +311,12 @@ def _newton(model: _Model, p: int, max_iter: int, tol: float):
             new = beta + step
             ll_new, g_new, info_new = model.stats(new)
             halvings += 1
-        done = abs(ll_new - ll) <= tol * max(1.0, abs(ll)) and np.max(np.abs(step)) < 1e-8
+        done = abs(ll_new - ll) <= tol * max(1.0, abs(ll)) and np.max(np.abs(step), initial=0.0) < 1e-8
         beta, ll, g, info = new, ll_new, g_new, info_new
         if done:
             converged = True
             break
-    return beta, ll0, g0, i0, ll, info, converged, it
+    return beta, ll0, g0, i0, ll, info, converged, it, step
 
 
 # ----------------------------------------------------------------------------- public
@@ -325,15 +361,21 @@ def cox(
         Rows with a missing value in a used column: raise, or drop them (R's
         ``na.omit``).
     max_iter : int, default 50
-        Newton–Raphson iterations; non-convergence (e.g. monotone likelihood, an
-        infinite coefficient) emits a :class:`StatisticalWarning`.
+        Newton–Raphson iterations. A fit that does not converge (monotone likelihood:
+        a coefficient running to infinity) gives NaN estimates for every term, with
+        ``converged`` False, a ``note`` and a :class:`StatisticalWarning`.
 
     Returns
     -------
     DataFrame
         One row per term: ``term``, ``coef`` (log hazard ratio), ``hr`` (exp(coef)),
         ``se`` (from the inverse information), ``z`` (coef/se), ``p_value`` (two-sided
-        Wald), ``hr_lower``, ``hr_upper`` (exp(coef ∓ z·se)).
+        Wald), ``hr_lower``, ``hr_upper`` (exp(coef ∓ z·se)), ``converged`` (bool: the
+        term was estimated by a converged fit) and ``note`` (why not: ``"not
+        identifiable: constant"``, ``"not identifiable: collinear with x"``, ``"not
+        converged: monotone likelihood, ..."``; ``""`` otherwise). Terms that are not
+        estimable have NaN estimates; constant or collinear terms are left out of the fit
+        of the others (as R's ``coxph``) and of the tests' ``df``.
         ``.attrs`` holds ``tests`` (``{"wald"|"likelihood_ratio"|"score": {"statistic",
         "df", "p_value"}}``, the score test at beta = 0 as R reports it), ``loglik``
         ([at beta = 0, at the estimate]), ``n`` (rows), ``n_events``, ``ties``,
@@ -352,7 +394,7 @@ def cox(
     >>> df = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 1, 0],
     ...                    "x": [1, 0, 1, 0, 1, 0]})
     >>> list(cox(df, "t", "e", ["x"]).columns)
-    ['term', 'coef', 'hr', 'se', 'z', 'p_value', 'hr_lower', 'hr_upper']
+    ['term', 'coef', 'hr', 'se', 'z', 'p_value', 'hr_lower', 'hr_upper', 'converged', 'note']
     """
     if ties not in ("efron", "breslow"):
         raise InputError(f"ties: {ties!r} is not supported; expected 'efron' or 'breslow'")
@@ -362,55 +404,76 @@ def cox(
     n_events = int(e.sum())
     if n_events == 0:
         raise InputError(f"{event}: no events; a Cox model needs at least one")
-    model = _Model(t0, t, e, x, sc, ties, start is not None)
-    beta, ll0, g0, i0, ll, info, converged, iters = _newton(model, p, max_iter, 1e-13)
-    if not converged:
+    notes = _aliased(x, sc, terms)
+    fit_cols = [j for j in range(p) if j not in notes]
+    q = len(fit_cols)
+    xf = np.ascontiguousarray(x[:, fit_cols])
+    model = _Model(t0, t, e, xf, sc, ties, start is not None)
+    beta_f, ll0, g0, i0, ll, info, converged, iters, last_step = _newton(model, q, max_iter, 1e-13)
+    infinite = _diverging(xf, beta_f, i0, info, last_step, converged)
+    cov_f = None
+    if q and not infinite:
+        cov_f = _inverse(info)
+        if cov_f is None:
+            infinite = list(range(q))
+    fit_terms = [terms[j] for j in fit_cols]
+    if infinite:
+        converged = False
+        names = [fit_terms[k] for k in infinite]
+        for k in range(q):
+            if k in infinite:
+                notes[fit_cols[k]] = (
+                    "not converged: monotone likelihood, the coefficient tends to infinity "
+                    "(e.g. no events in one group); not estimable"
+                )
+            else:
+                notes[fit_cols[k]] = f"not estimable: the model did not converge ({', '.join(names)} diverges)"
         warnings.warn(
-            f"cox: Newton-Raphson did not converge in {max_iter} iterations "
-            "(monotone likelihood? a coefficient may be infinite)",
+            f"cox: the fit did not converge, coefficient(s) of {names} tend to infinity "
+            "(monotone likelihood); estimates are reported as NaN",
             StatisticalWarning,
             stacklevel=2,
         )
-    sd = x.std(axis=0)
-    huge = converged and np.any(np.abs(beta) * sd > 15.0)
-    if huge:
-        names = [t for t, b, v in zip(terms, beta, sd) if abs(b) * v > 15.0]
+    aliased = [terms[j] for j in range(p) if j not in fit_cols]
+    if aliased:
         warnings.warn(
-            f"cox: coefficient(s) of {names} exceed 15 per standard deviation of the covariate: "
-            "monotone likelihood, the estimate may be infinite",
+            f"cox: term(s) {aliased} cannot be estimated (constant or collinear); reported as NaN",
             StatisticalWarning,
             stacklevel=2,
         )
-    try:
-        cov = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        cov = np.linalg.pinv(info)
-        warnings.warn("cox: singular information matrix (collinear covariates?)", StatisticalWarning, stacklevel=2)
-    se = np.sqrt(np.diag(cov))
+    beta = np.full(p, np.nan)
+    se = np.full(p, np.nan)
+    cov = np.full((p, p), np.nan)
+    if cov_f is not None:
+        beta[fit_cols] = beta_f
+        se[fit_cols] = np.sqrt(np.diag(cov_f))
+        cov[np.ix_(fit_cols, fit_cols)] = cov_f
     zq = float(norm.ppf(1.0 - (1.0 - level) / 2.0))
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        z = beta / se
-        table = pd.DataFrame(
-            {
-                "term": terms,
-                "coef": beta,
-                "hr": np.exp(beta),
-                "se": se,
-                "z": z,
-                "p_value": 2.0 * norm.sf(np.abs(z)),
-                "hr_lower": np.exp(beta - zq * se),
-                "hr_upper": np.exp(beta + zq * se),
-            },
-            columns=COX_COLUMNS,
-        )
-    wald = float(beta @ info @ beta)
-    lr = float(2.0 * (ll - ll0))
-    score = float(g0 @ _solve(i0, g0))
+    z = beta / se
+    table = pd.DataFrame(
+        {
+            "term": terms,
+            "coef": beta,
+            "hr": np.exp(beta),
+            "se": se,
+            "z": z,
+            "p_value": 2.0 * norm.sf(np.abs(z)),
+            "hr_lower": np.exp(beta - zq * se),
+            "hr_upper": np.exp(beta + zq * se),
+            "converged": [bool(converged) and j not in notes for j in range(p)],
+            "note": [notes.get(j, "") for j in range(p)],
+        },
+        columns=COX_COLUMNS,
+    )
+    nan = float("nan")
+    wald = float(beta_f @ info @ beta_f) if cov_f is not None else nan
+    lr = float(2.0 * (ll - ll0)) if q else nan
+    score = float(g0 @ _solve(i0, g0)) if q else nan
     table.attrs = {
         "tests": {
-            "wald": {"statistic": wald, "df": p, "p_value": float(chi2.sf(wald, p))},
-            "likelihood_ratio": {"statistic": lr, "df": p, "p_value": float(chi2.sf(lr, p))},
-            "score": {"statistic": score, "df": p, "p_value": float(chi2.sf(score, p))},
+            "wald": {"statistic": wald, "df": q, "p_value": float(chi2.sf(wald, q)) if q else nan},
+            "likelihood_ratio": {"statistic": lr, "df": q, "p_value": float(chi2.sf(lr, q)) if q else nan},
+            "score": {"statistic": score, "df": q, "p_value": float(chi2.sf(score, q)) if q else nan},
         },
         "loglik": [float(ll0), float(ll)],
         "n": int(t.size),
@@ -422,6 +485,43 @@ def cox(
         "mrdquant_version": __version__,
     }
     return table
+
+
+def _diverging(x, beta, info0, info, last_step, converged) -> list[int]:
+    """Columns whose coefficient runs off to infinity (monotone likelihood).
+
+    Newton-Raphson on a concave log partial likelihood with a finite maximum converges
+    quadratically; a coefficient that still moves at the end, that exceeds 15 per
+    standard deviation of its covariate, or whose information has collapsed to a
+    1e-10 fraction of its value at zero, belongs to a likelihood that keeps rising as the
+    coefficient grows without bound.
+    """
+    q = beta.size
+    if q == 0:
+        return []
+    sd = x.std(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        huge = np.abs(beta) * sd > 15.0
+        flat = np.diag(info) <= 1e-10 * np.diag(info0)
+        moving = np.abs(last_step) > 1e-6 * np.maximum(1.0, np.abs(beta))
+    bad = huge | flat | ~np.isfinite(beta)
+    if not converged:
+        bad |= moving
+        if not bad.any():
+            bad[:] = True
+    return [int(k) for k in np.flatnonzero(bad)]
+
+
+def _inverse(info: np.ndarray) -> np.ndarray | None:
+    """Inverse of a positive definite information matrix, None when it is singular."""
+    try:
+        cov = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        return None
+    d = np.diag(cov)
+    if not np.all(np.isfinite(cov)) or np.any(d <= 0) or np.linalg.cond(info) > 1e14:
+        return None
+    return cov
 
 
 def cox_tests(result: pd.DataFrame) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,15 @@ from scipy import stats
 from .._version import __version__
 from ..errors import InputError, StatisticalWarning
 from ._validate import check_conf_level, check_time, resolve_columns
+from .proportional_hazards import _aliased, _diverging, _inverse
 
 __all__ = ["fine_gray"]
 
-COLUMNS = ["term", "coef", "shr", "se", "z", "p_value", "shr_lower", "shr_upper"]
+COLUMNS = ["term", "coef", "shr", "se", "z", "p_value", "shr_lower", "shr_upper", "converged", "note"]
+
+#: Stopping rules of :func:`fine_gray`: ``convergence -> (gtol, maxiter)``. "crr" are the
+#: defaults of ``cmprsk::crr``, which can stop ~1e-5 short of the maximum.
+CONVERGENCE = {"maximum": (1e-12, 50), "crr": (1e-6, 10)}
 
 
 # ----------------------------------------------------------------------------- design
@@ -184,25 +190,31 @@ class _Problem:
         return r.T @ r
 
 
-def _newton(problem: _Problem, b0: np.ndarray, gtol: float, maxiter: int):
-    """crr's Newton-Raphson with step halving; returns (b, converged, iterations)."""
+def _newton(problem: _Problem, b0: np.ndarray, gtol: float, maxiter: int, exact_stop: bool):
+    """crr's Newton-Raphson with step halving.
+
+    Returns ``(b, converged, iterations, last_step)``. With ``exact_stop`` a Newton step
+    below 1e-10 (relative) also counts as converged: the score cannot be made smaller
+    than its rounding error.
+    """
     b = b0.copy()
     converged = False
     it = 0
+    last = np.zeros_like(b)
     for it in range(maxiter + 1):
         lik, score, hess = problem.objective(b)
         if np.max(np.abs(score) * np.maximum(np.abs(b), 1.0), initial=0.0) < max(abs(lik), 1.0) * gtol:
             converged = True
             break
-        if it == maxiter:
-            break
         try:
             step = -np.linalg.solve(hess, score)
-        except np.linalg.LinAlgError as exc:
-            raise InputError(
-                "covariates: the information matrix is singular (collinear or constant covariates, "
-                "or no variation among patients failing from the cause)"
-            ) from exc
+        except np.linalg.LinAlgError:
+            break
+        if exact_stop and np.all(np.abs(step) <= 1e-10 * np.maximum(np.abs(b), 1.0)):
+            converged = True
+            break
+        if it == maxiter:
+            break
         bn = b + step
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             fbn = problem.lik(bn)
@@ -217,8 +229,9 @@ def _newton(problem: _Problem, b0: np.ndarray, gtol: float, maxiter: int):
                 break
         if halvings > 20:
             break
+        last = bn - b
         b = bn
-    return b, converged, it
+    return b, converged, it, last
 
 
 def fine_gray(
@@ -230,14 +243,17 @@ def fine_gray(
     *,
     cencode: int = 0,
     conf_level: float = 0.95,
-    gtol: float = 1e-6,
-    maxiter: int = 10,
+    convergence: Literal["maximum", "crr"] = "maximum",
+    gtol: float | None = None,
+    maxiter: int | None = None,
     init: Sequence[float] | None = None,
 ) -> pd.DataFrame:
     """Fine-Gray proportional subdistribution hazards regression.
 
-    Coefficients, robust standard errors and log pseudo-likelihoods equal ``cmprsk::crr``
-    with one censoring group and fixed covariates (``cov1``), to rounding.
+    The estimate is the maximum of the pseudo-likelihood (to rounding); with
+    ``convergence="crr"`` coefficients, robust standard errors and log
+    pseudo-likelihoods equal ``cmprsk::crr`` at its defaults (one censoring group, fixed
+    covariates ``cov1``), which may stop ~1e-5 short of the maximum.
 
     Parameters
     ----------
@@ -259,10 +275,15 @@ def fine_gray(
         Code of censored patients.
     conf_level : float, default 0.95
         Level of the subdistribution hazard ratio interval (Wald, on the log scale).
-    gtol, maxiter : float, int
-        crr's stopping rule: stop when ``max|score_j|·max(|b_j|, 1) < max(|loglik|, 1)·gtol``;
-        at most ``maxiter`` Newton steps (each halved up to 20 times if it does not decrease
-        the objective enough).
+    convergence : {"maximum", "crr"}, default "maximum"
+        ``"maximum"``: Newton-Raphson to the maximum (crr's rule with ``gtol=1e-12``, or a
+        Newton step below 1e-10; at most 50 steps). ``"crr"``: ``cmprsk::crr``'s defaults
+        (``gtol=1e-6``, ``maxiter=10``) and nothing else, to reproduce its numbers.
+    gtol, maxiter : float, int, optional
+        Override the stopping rule of ``convergence``: stop when
+        ``max|score_j|·max(|b_j|, 1) < max(|loglik|, 1)·gtol``; at most ``maxiter``
+        Newton steps (each halved up to 20 times if it does not decrease the objective
+        enough).
     init : sequence of float, optional
         Starting coefficients (default zeros).
 
@@ -280,18 +301,25 @@ def fine_gray(
         p_value   float64 two-sided Wald P
         shr_lower float64 lower confidence limit of shr
         shr_upper float64 upper confidence limit of shr
+        converged bool    the term was estimated by a converged fit
+        note      object  why not ("" when converged)
         ========= ======= =====================================================
 
+        A constant or collinear term, and every term of a fit that did not converge
+        (e.g. a coefficient running to infinity), has NaN estimates and a ``note``; a
+        :class:`~mrdquant.errors.StatisticalWarning` says so too.
         ``attrs``: ``loglik`` and ``loglik_null`` (log pseudo-likelihood at the estimate
-        and at zero), ``converged``, ``iterations``, ``n``, ``n_events``, ``cause``,
-        ``vcov`` (robust covariance, list of lists), ``conf_level``, ``mrdquant_version``.
-        Non-convergence issues a :class:`~mrdquant.errors.StatisticalWarning`.
+        and at zero), ``converged``, ``iterations`` (Newton steps), ``gradient_norm``
+        (Euclidean norm of the score at the estimate), ``convergence``, ``gtol``,
+        ``maxiter``, ``n``, ``n_events``, ``cause``, ``vcov`` (robust covariance, list of
+        lists), ``conf_level``, ``mrdquant_version``.
 
     Raises
     ------
     InputError
         Missing columns, missing values, negative times, non-integer event codes, no
-        failures of ``cause``, constant or collinear covariates.
+        failures of ``cause``, a label column with a single level, a bad
+        ``convergence``.
 
     References
     ----------
@@ -323,55 +351,86 @@ def fine_gray(
         raise InputError(f"event column {event!r}: no patient has cause {cause}; codes present: {sorted(set(ev.tolist()))}")
     x, terms = _design(cols["covariates"])
     level = check_conf_level(conf_level)
+    if convergence not in CONVERGENCE:
+        raise InputError(f"convergence: {convergence!r}; expected one of {sorted(CONVERGENCE)}")
+    gtol = float(CONVERGENCE[convergence][0] if gtol is None else gtol)
+    maxiter = int(CONVERGENCE[convergence][1] if maxiter is None else maxiter)
     p = x.shape[1]
-    centred = x - x.mean(axis=0)
-    if np.linalg.matrix_rank(centred) < p:
-        raise InputError(
-            f"covariates: the model terms {terms} are collinear or constant; drop or combine some of them"
-        )
+    notes = _aliased(x, np.zeros(x.shape[0], dtype=np.int64), terms)
+    keep = [j for j in range(p) if j not in notes]
+    q = len(keep)
     if init is None:
-        b0 = np.zeros(p)
+        b0 = np.zeros(q)
     else:
-        b0 = np.asarray(init, dtype=np.float64)
-        if b0.shape != (p,):
-            raise InputError(f"init: has {b0.size} values; the model has {p} terms {terms}")
+        b_init = np.asarray(init, dtype=np.float64)
+        if b_init.shape != (p,):
+            raise InputError(f"init: has {b_init.size} values; the model has {p} terms {terms}")
+        b0 = b_init[keep]
 
-    problem = _Problem(t, ici, x)
-    b, converged, iterations = _newton(problem, b0, float(gtol), int(maxiter))
-    if not converged:
+    problem = _Problem(t, ici, x[:, keep])
+    b, converged, iterations, last_step = _newton(problem, b0, gtol, maxiter, convergence == "maximum")
+    lik, score, hess = problem.objective(b)
+    _, _, hess0 = problem.objective(np.zeros(q))
+    infinite = _diverging(problem.x, b, hess0, hess, last_step, converged) if q else []
+    inv = _inverse(hess) if q and not infinite else None
+    if q and inv is None and not infinite:
+        infinite = list(range(q))
+    fit_terms = [terms[j] for j in keep]
+    if infinite:
+        converged = False
+        names = [fit_terms[k] for k in infinite]
+        for k in range(q):
+            notes[keep[k]] = (
+                f"not converged in {iterations} Newton steps: the coefficient tends to infinity or the "
+                "information is singular; not estimable"
+                if k in infinite
+                else f"not estimable: the model did not converge ({', '.join(names)})"
+            )
         warnings.warn(
-            f"fine_gray: Newton-Raphson did not converge in {maxiter} iterations; estimates are unreliable",
+            f"fine_gray: the fit did not converge ({names}); estimates are reported as NaN",
             StatisticalWarning,
             stacklevel=2,
         )
-    lik, _, hess = problem.objective(b)
-    try:
-        inv = np.linalg.inv(hess)
-    except np.linalg.LinAlgError as exc:
-        raise InputError("covariates: the information matrix is singular (collinear or constant covariates)") from exc
-    vcov = inv @ problem.robust_meat(b) @ inv.T
+    aliased = [terms[j] for j in range(p) if j not in keep]
+    if aliased:
+        warnings.warn(
+            f"fine_gray: term(s) {aliased} cannot be estimated (constant or collinear); reported as NaN",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    coef = np.full(p, np.nan)
+    vcov = np.full((p, p), np.nan)
+    if inv is not None:
+        coef[keep] = b
+        vcov[np.ix_(keep, keep)] = inv @ problem.robust_meat(b) @ inv.T
     se = np.sqrt(np.diag(vcov))
-    z = b / se
+    z = coef / se
     zq = stats.norm.ppf(0.5 + level / 2.0)
     out = pd.DataFrame(
         {
             "term": pd.Series(terms, dtype=object),
-            "coef": b,
-            "shr": np.exp(b),
+            "coef": coef,
+            "shr": np.exp(coef),
             "se": se,
             "z": z,
             "p_value": 2.0 * stats.norm.sf(np.abs(z)),
-            "shr_lower": np.exp(b - zq * se),
-            "shr_upper": np.exp(b + zq * se),
+            "shr_lower": np.exp(coef - zq * se),
+            "shr_upper": np.exp(coef + zq * se),
+            "converged": [bool(converged) and j not in notes for j in range(p)],
+            "note": pd.Series([notes.get(j, "") for j in range(p)], dtype=object),
         },
         columns=COLUMNS,
     )
     out.attrs.update(
         {
             "loglik": -lik,
-            "loglik_null": -problem.lik(np.zeros(p)),
-            "converged": converged,
-            "iterations": iterations,
+            "loglik_null": -problem.lik(np.zeros(q)),
+            "converged": bool(converged),
+            "iterations": int(iterations),
+            "gradient_norm": float(np.linalg.norm(score)),
+            "convergence": convergence,
+            "gtol": gtol,
+            "maxiter": maxiter,
             "n": int(t.size),
             "n_events": int(np.sum(ici == 1)),
             "cause": cause,

@@ -47,6 +47,7 @@ ESTIMATE_COLUMNS = [
     "upper",
     "n",
     "n_events",
+    "note",
 ]
 #: Columns of :attr:`OutcomeSummary.tests`, in order.
 TEST_COLUMNS = ["endpoint", "label", "test", "statistic", "df", "p_value"]
@@ -91,12 +92,17 @@ class OutcomeSummary:
         DFS, ...), ``measure`` (``"cumulative_incidence"`` or ``"survival"``), ``group``
         (``"all"`` for everyone), ``time_days`` (days from the index date), ``estimate``,
         ``lower``, ``upper`` (probability 0–1), ``n`` (patients), ``n_events`` (events of
-        interest up to ``time_days``).
+        interest up to ``time_days``), ``note`` (why an estimate or its interval is NaN:
+        no events by the time point, every patient had the event, or follow-up ending
+        before it; ``""`` otherwise). A group without events has estimate 0 (incidence)
+        or 1 (survival) with NaN limits, never a "0.0–0.0" interval.
     tests : DataFrame
         :data:`TEST_COLUMNS`: Gray's test for incidences, log-rank for survival.
     cox : DataFrame
         Univariate Cox models (cause-specific for incidences): ``endpoint`` then
-        :data:`mrdquant.outcomes.proportional_hazards.UNIVARIATE_COLUMNS`.
+        :data:`mrdquant.outcomes.proportional_hazards.UNIVARIATE_COLUMNS`; a model that
+        did not converge or a term that cannot be estimated has NaN estimates,
+        ``converged`` False and a ``note``.
     group_col : str
     at_days : float
     conf_level : float
@@ -121,7 +127,9 @@ class OutcomeSummary:
 
             def fmt(r):
                 if not np.isfinite(r.estimate):
-                    return "not estimable"
+                    return f"not estimable ({r.note})" if r.note else "not estimable"
+                if not (np.isfinite(r.lower) and np.isfinite(r.upper)):
+                    return f"{100 * r.estimate:.1f}% ({r.note or 'CI not estimable'})"
                 return f"{100 * r.estimate:.1f}% ({level}% CI {100 * r.lower:.1f}–{100 * r.upper:.1f})"
 
             overall = part[part["group"] == ALL_GROUP]
@@ -179,8 +187,8 @@ def _cif_estimates(ep, label, t, e, g, at, conf_level, conf_type):
                 est, lo, hi = (float(hit[c].iloc[0]) for c in ("estimate", "lower", "upper"))
             elif n_ev == 0 and t[sel].max() >= at:
                 est = lo = hi = 0.0
-        rows.append([ep, label, "cumulative_incidence", grp_label, at, est, lo, hi, n, n_ev])
-    return rows
+        rows.append([ep, label, "cumulative_incidence", grp_label, at, *_honest(est, lo, hi, n_ev), n, n_ev])
+    return _moved_notes(rows)
 
 
 def _km_estimates(ep, label, t, e, g, at, conf_level, conf_type):
@@ -195,8 +203,28 @@ def _km_estimates(ep, label, t, e, g, at, conf_level, conf_type):
             tab = kaplan_meier(t[sel], e[sel], times=[at], conf_type=conf_type, conf_level=conf_level)
             if t[sel].max() >= at or tab["survival"].iloc[0] == 0:
                 est, lo, hi = (float(tab[c].iloc[0]) for c in ("survival", "lower", "upper"))
-        rows.append([ep, label, "survival", grp_label, at, est, lo, hi, n, n_ev])
-    return rows
+        rows.append([ep, label, "survival", grp_label, at, *_honest(est, lo, hi, n_ev), n, n_ev])
+    return _moved_notes(rows)
+
+
+def _honest(est: float, lo: float, hi: float, n_events: int) -> tuple[float, float, float, str]:
+    """(estimate, lower, upper, note): a zero-width interval is not an interval.
+
+    Without events by the time point (or when every patient had one) the variance
+    estimate is 0 and the limits would equal the estimate ("0.0–0.0"); they are NaN
+    with a note instead.
+    """
+    if not np.isfinite(est):
+        return est, lo, hi, "follow-up ends before the time point"
+    if lo == hi == est or not (np.isfinite(lo) and np.isfinite(hi)):
+        why = "no events by the time point" if n_events == 0 else "variance 0"
+        return est, math.nan, math.nan, f"{why}; CI not estimable"
+    return est, lo, hi, ""
+
+
+def _moved_notes(rows: list[list]) -> list[list]:
+    """Put the note (5th value from :func:`_honest`) last, after ``n`` and ``n_events``."""
+    return [[*r[:8], r[9], r[10], r[8]] for r in rows]
 
 
 def _levels(g: pd.Series) -> list:

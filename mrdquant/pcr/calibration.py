@@ -11,13 +11,16 @@ DOMAIN.md §3; Bustin et al., Clin Chem 2009;55:611 (MIQE).
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import QPCRError
+from ..io.qpcr import check_ct_range
 
 __all__ = [
     "StandardCurve",
@@ -25,6 +28,7 @@ __all__ = [
     "stored_curve",
     "mean_curve",
     "curves_table",
+    "read_stored_curves",
     "DEFAULT_SLOPE_RANGE",
     "DEFAULT_MIN_R2",
     "CURVE_COLUMNS",
@@ -188,6 +192,7 @@ def standard_curve(
     min_r2: float = DEFAULT_MIN_R2,
     max_standard_deviation: float | None = None,
     min_levels: int = 3,
+    cycles: float | None = None,
 ) -> StandardCurve:
     """Fit the standard curve of one target on one plate.
 
@@ -213,6 +218,9 @@ def standard_curve(
         (default) keeps every well, as the instruments do.
     min_levels : int, default 3
         Fewer distinct standard quantities fail the curve.
+    cycles : float, optional, cycles
+        Cycles of the run: a Ct outside ``0 < Ct <= cycles`` (default 50) in a well that is
+        not omitted is refused (:func:`mrdquant.io.qpcr.check_ct_range`).
 
     Returns
     -------
@@ -221,8 +229,8 @@ def standard_curve(
     Raises
     ------
     QPCRError
-        No standard wells for ``target`` (on ``plate``), or several plates and no
-        ``plate`` given.
+        No standard wells for ``target`` (on ``plate``), several plates and no ``plate``
+        given, or an impossible Ct (naming file, well and value).
 
     Examples
     --------
@@ -231,6 +239,7 @@ def standard_curve(
     """
     lo, hi = _validate_limits(slope_range, min_r2)
     _require_columns(wells)
+    check_ct_range(wells, cycles=cycles)
     sel = wells[(wells["role"] == "standard") & (wells["target"] == target)]
     plates = sorted(sel["plate"].unique())
     if plate is not None:
@@ -335,3 +344,67 @@ def _require_columns(wells: pd.DataFrame) -> None:
     missing = [c for c in ("plate", "well", "target", "role", "ct", "quantity", "flags") if c not in wells.columns]
     if missing:
         raise QPCRError(f"wells table lacks columns {missing}; expected the read_qpcr columns")
+
+
+def read_stored_curves(
+    path: "str | os.PathLike",
+    *,
+    slope_range: Sequence[float] = DEFAULT_SLOPE_RANGE,
+    min_r2: float = DEFAULT_MIN_R2,
+) -> dict[str, StandardCurve]:
+    """Stored standard curves from a table, one per target.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        CSV/TSV/Parquet with at least ``target``, ``slope`` (cycles per log10 copies) and
+        ``intercept`` (cycles); optional ``r2`` and ``passed``. The ``curves.csv`` written
+        by ``mrdquant qpcr`` is such a table. Several rows of a target (e.g. the curves
+        of several validation plates) are averaged (:func:`mean_curve`; rows with
+        ``passed`` false are left out).
+    slope_range, min_r2
+        Acceptance limits checked on the stored values.
+
+    Returns
+    -------
+    dict of str -> StandardCurve
+        Target -> curve with ``source="stored"``.
+
+    Raises
+    ------
+    QPCRError
+        The file cannot be read, a column is missing or a value is not a number (the
+        message names the file, row and column).
+    """
+    from ..io.store import read_table
+    from ..errors import InputError
+
+    source = Path(path)
+    try:
+        table = read_table(source)
+    except InputError as exc:
+        raise QPCRError(str(exc)) from exc
+    missing = [c for c in ("target", "slope", "intercept") if c not in table.columns]
+    if missing:
+        raise QPCRError(f"{source}: stored curves need columns target, slope, intercept; missing {missing}")
+    by_target: dict[str, list[StandardCurve]] = {}
+    for k, row in enumerate(table.to_dict(orient="records"), start=1):
+        if "passed" in row and str(row["passed"]).strip().lower() in ("false", "0", "no"):
+            continue
+        values = {}
+        for col in ("slope", "intercept", "r2"):
+            raw = row.get(col, math.nan)
+            try:
+                values[col] = float(raw)
+            except (TypeError, ValueError):
+                raise QPCRError(f"{source}, row {k}: {col} {raw!r} is not a number") from None
+        target = str(row["target"]).strip()
+        try:
+            curve = stored_curve(target, values["slope"], values["intercept"], r2=values["r2"],
+                                 slope_range=slope_range, min_r2=min_r2)
+        except QPCRError as exc:
+            raise QPCRError(f"{source}, row {k}: {exc}") from None
+        by_target.setdefault(target, []).append(curve)
+    if not by_target:
+        raise QPCRError(f"{source}: no (passing) stored curve in the table")
+    return {t: (cs[0] if len(cs) == 1 else mean_curve(cs)) for t, cs in by_target.items()}

@@ -23,6 +23,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import QPCRError
+from ..io.qpcr import check_ct_range
 from ..profiles import Profile, load_profile
 from .call import NOT_EVALUABLE, classify_wt1, wt1_rule
 from .qc import ntc_check, replicate_summary
@@ -64,6 +65,7 @@ def fit_curves(
     slope_range=DEFAULT_SLOPE_RANGE,
     min_r2: float = DEFAULT_MIN_R2,
     max_standard_deviation: float | None = None,
+    cycles: float | None = None,
 ) -> dict[tuple[str, str], StandardCurve | None]:
     """Curve per (plate, target): fitted on the plate's standards, else ``curves[target]``."""
     out: dict[tuple[str, str], StandardCurve | None] = {}
@@ -76,7 +78,7 @@ def fit_curves(
             if has_std:
                 out[(plate, target)] = standard_curve(
                     on_plate, target, slope_range=slope_range, min_r2=min_r2,
-                    max_standard_deviation=max_standard_deviation,
+                    max_standard_deviation=max_standard_deviation, cycles=cycles,
                 )
             else:
                 out[(plate, target)] = (curves or {}).get(target)
@@ -107,6 +109,7 @@ def quantify_wt1(
     outlier_rule: Literal["median", "none"] = "median",
     ntc_max_ct: float | None = None,
     max_standard_deviation: float | None = None,
+    cycles: float | None = None,
 ) -> pd.DataFrame:
     """Quantify WT1 normalized to ABL1 and call each sample against a profile.
 
@@ -142,6 +145,10 @@ def quantify_wt1(
         NTC amplification at or after this Ct is tolerated; default: none tolerated.
     max_standard_deviation : float, optional, cycles
         Outlier rule for standard replicates (see :func:`standard_curve`).
+    cycles : float, optional, cycles
+        Cycles of the run(s). Every Ct of a well that is not omitted must lie in
+        ``0 < Ct <= cycles`` (default 50, the longest usual protocol): a Ct of 0 or -5
+        would otherwise be read as an enormous WT1 level and called positive.
 
     Returns
     -------
@@ -155,8 +162,9 @@ def quantify_wt1(
     Raises
     ------
     QPCRError
-        ``min_abl1`` missing or not positive, the well table lacks columns, or a target
-        is absent.
+        ``min_abl1`` missing or not positive, the well table lacks columns, a target
+        is absent, or a Ct is outside ``0 < Ct <= cycles`` (the message names the file,
+        well and value).
 
     Examples
     --------
@@ -178,8 +186,10 @@ def quantify_wt1(
         if not (wells["target"] == target).any():
             raise QPCRError(
                 f"no wells for target {target!r}; targets present: {sorted(wells['target'].unique())} "
-                "(set wt1_target= / abl1_target=)"
+                "(name the targets with --wt1-target / --abl1-target on the command line, "
+                "wt1_target= / abl1_target= in Python)"
             )
+    check_ct_range(wells, cycles=cycles)
     prof = load_profile(profile)
     profile_slopes, profile_r2 = curve_limits(prof)
     slope_range = profile_slopes if slope_range is None else slope_range
@@ -189,7 +199,7 @@ def quantify_wt1(
 
     plate_curves = fit_curves(
         wells, (wt1_target, abl1_target), curves=curves, slope_range=slope_range, min_r2=min_r2,
-        max_standard_deviation=max_standard_deviation,
+        max_standard_deviation=max_standard_deviation, cycles=cycles,
     )
     ntc = ntc_check(wells, ntc_max_ct=ntc_max_ct)
     ntc_failed = {(r.plate, r.target): r.reason for r in ntc.itertuples() if not r.passed}

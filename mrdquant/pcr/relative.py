@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import QPCRError
+from ..io.qpcr import check_ct_range
 
 __all__ = ["delta_delta_ct", "RELATIVE_COLUMNS"]
 
@@ -39,6 +40,7 @@ def delta_delta_ct(
     calibrator: str,
     efficiency_target: float = 1.0,
     efficiency_reference: float = 1.0,
+    cycles: float | None = None,
 ) -> pd.DataFrame:
     """Relative expression of ``target`` against ``reference``, relative to ``calibrator``.
 
@@ -52,6 +54,8 @@ def delta_delta_ct(
         Sample every other is compared with (its fold change is 1).
     efficiency_target, efficiency_reference : float, default 1.0 (fractions, 1.0 = 100 %)
         Efficiencies for the Pfaffl ratio (e.g. :attr:`StandardCurve.efficiency`).
+    cycles : float, optional, cycles
+        Cycles of the run: a Ct outside ``0 < Ct <= cycles`` (default 50) is refused.
 
     Returns
     -------
@@ -62,6 +66,10 @@ def delta_delta_ct(
     for e, name in ((efficiency_target, "efficiency_target"), (efficiency_reference, "efficiency_reference")):
         if not (0 < e <= 2):
             raise QPCRError(f"{name} must be a fraction in (0, 2] (1.0 = 100 %), got {e!r}")
+    for column in ("target", "role", "ct", "flags", "sample"):
+        if column not in wells:
+            raise QPCRError(f"wells table lacks column {column!r}; expected the read_qpcr columns")
+    check_ct_range(wells, cycles=cycles)
     t = _mean_ct(wells, target)
     r = _mean_ct(wells, reference)
     if calibrator not in t.index or calibrator not in r.index:

@@ -3,6 +3,7 @@
 - flow: bone-marrow FCS files (B-ALL, T-ALL, AML tubes) with per-event population labels;
 - qpcr: WT1/ABL1 plates written as real instrument exports, with true copy numbers;
 - cohort: transplanted patients with monitoring schedules, MRD courses and outcomes;
+- study: a complete study folder (tubes, plates, clinical tables, study.toml) for ``mrdquant run``;
 - trial: a two-arm prophylactic vs pre-emptive DLI trial with arm-level true outcome probabilities.
 """
 
@@ -18,6 +19,7 @@ _LAZY = {
     "simulate_cohort": ".cohort",
     "write_all_data_samples": ".bundle",
     "simulate_trial": ".trial",
+    "write_study": ".study",
 }
 
 __getattr__, __dir__, __all__ = attach(__name__, _LAZY)

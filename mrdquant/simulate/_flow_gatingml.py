@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..cytometry.panels import get_panel
+from ..mfc.panels import load_panel as get_panel
 from ..io.store import write_text
 
 __all__ = ["b_all_laip_gatingml", "write_b_all_laip_gatingml", "LAIP_GATE", "DENOMINATOR_GATE"]
@@ -71,6 +71,11 @@ def b_all_laip_gatingml(panel: str = "B-ALL") -> str:
         '    <transforms:logicle transforms:T="262144" transforms:W="0.5" transforms:M="4.5" transforms:A="0"/>\n'
         "  </transforms:transformation>\n"
     )
+    # the marker each channel carries, so `mrdquant gate` can refuse a tube with other stains
+    doc += "  <data-type:custom_info>\n"
+    for c in p.fluorescence:
+        doc += f'    <mrdquant:channel xmlns:mrdquant="urn:mrdquant:gating-ml:markers" name="{c.name}" marker="{c.marker}"/>\n'
+    doc += "  </data-type:custom_info>\n"
     doc += '  <gating:RectangleGate gating:id="Nucleated">\n'
     doc += _dim(ch("Syto41"), fluorescence=True, minimum=0.45) + "  </gating:RectangleGate>\n"
     doc += _polygon(
@@ -89,7 +94,7 @@ def b_all_laip_gatingml(panel: str = "B-ALL") -> str:
         "CD19pos",
         ch("CD10"),
         ch("CD38"),
-        [(0.6, -0.1), (1.1, -0.1), (1.1, 0.66), (0.75, 0.6), (0.6, 0.55)],
+        [(0.6, -0.1), (1.1, -0.1), (1.1, 0.68), (0.6, 0.64)],
         fluorescence=True,
     )
     doc += _polygon(

@@ -40,6 +40,19 @@ SPILLOVER_FRACTIONS: dict[tuple[str, str], float] = {
     ("V500-A", "PE-A"): 0.011,
 }
 
+#: fluorescence detectors of the instrument in acquisition order, with the fluorochrome read
+#: by each (``$PnN`` -> fluorochrome); a channel layout puts each marker on one of them
+DETECTORS: dict[str, str] = {
+    "FITC-A": "FITC",
+    "PE-A": "PE",
+    "PerCP-Cy5-5-A": "PerCP-Cy5.5",
+    "PE-Cy7-A": "PE-Cy7",
+    "APC-A": "APC",
+    "APC-H7-A": "APC-H7",
+    "Pacific Blue-A": "BV421",
+    "V500-A": "V500",
+}
+
 #: detector full scale (``$PnR`` - 1), linear units
 FULL_SCALE = 262143.0
 #: detector units per photoelectron: Poisson-like noise SD is sqrt(units_per_pe * signal)

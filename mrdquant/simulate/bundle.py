@@ -7,7 +7,7 @@ from pathlib import Path
 __all__ = ["write_all_data_samples", "DATA_SAMPLE_FOLDERS"]
 
 #: sub-folder -> simulator module whose ``write_data_samples(folder)`` fills it
-DATA_SAMPLE_FOLDERS = {"flow": "flow", "qpcr": "qpcr", "cohort": "cohort", "trial": "trial"}
+DATA_SAMPLE_FOLDERS = {"flow": "flow", "qpcr": "qpcr", "cohort": "cohort", "trial": "trial", "study": "study"}
 
 
 def write_all_data_samples(outdir: "str | Path") -> list[Path]:
@@ -16,7 +16,7 @@ def write_all_data_samples(outdir: "str | Path") -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        The files written, folder by folder (``flow/``, ``qpcr/``, ``cohort/``, ``trial/``).
+        The files written, folder by folder (``flow/``, ``qpcr/``, ``cohort/``, ``trial/``, ``study/``).
     """
     import importlib
 

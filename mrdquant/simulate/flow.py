@@ -15,12 +15,15 @@ How an event is made
    So ``truth.is_leukemic.sum() / truth.is_denominator.sum()`` is the realised MRD fraction
    and its expectation is ``mrd_fraction``.
 2. **Biology.** Each cell gets log-normal FSC-A/SSC-A and a log-normal true intensity per
-   marker (see ``_flow_populations``); hematogones follow a maturation continuum.
+   marker (see ``_flow_populations``) times one brightness factor shared by all its
+   channels (and its FSC-A); hematogones, granulocytes (CD10) and T cells (CD7) follow
+   maturation continua.
    Singlet FSC-H = FSC-A x N(0.90, 0.03). A doublet is the sum of two normal cells
    (FSC-A, SSC-A and fluorescence add up), with FSC-H near the larger cell's height, so it
    lies off the FSC-A/FSC-H diagonal.
 3. **Instrument.** Detector signal = true intensities @ S, where S is the ``$SPILLOVER``
-   matrix stored in the file; then Poisson-like photon noise
+   matrix stored in the file (with ``drift``, the detector gains scale the signal and
+   the stored matrix is the one measured at those gains); then Poisson-like photon noise
    (SD = sqrt(3 units x signal)) and Gaussian electronic noise (SD 35 units) are added, and
    values are clipped at 262,143 (no lower clip, as on digital instruments). Compensated
    values of unstained populations therefore scatter around zero and go negative.
@@ -43,12 +46,25 @@ import numpy as np
 import pandas as pd
 
 from .._version import __version__
-from ..cytometry.panels import Panel, get_panel
+from ..mfc.panels import Panel
+from ..mfc.panels import load_panel as get_panel
 from ..errors import InputError
 from ..io.fcs import FlowSample, write_fcs
 from ..io.store import write_table
 from . import _flow_instrument as inst
-from ._flow_populations import DEBRIS, DEBRIS_SPEC, DOUBLETS, LEUKEMIC, LINEAGES, NUCLEATED_DYE, PopulationSpec
+from ._flow_populations import (
+    BRIGHTNESS_SD,
+    DEBRIS,
+    DEBRIS_SPEC,
+    DOUBLETS,
+    LEUKEMIC,
+    LEUKEMIC_PHENOTYPES,
+    LINEAGES,
+    NUCLEATED_DYE,
+    REGENERATING_FRACTIONS,
+    SIZE_TO_FSC,
+    PopulationSpec,
+)
 
 __all__ = [
     "simulate_bone_marrow",
@@ -57,6 +73,10 @@ __all__ = [
     "population_names",
     "TRUTH_COLUMNS",
     "DATA_SAMPLES",
+    "ALTERNATE_CHANNELS",
+    "MARROWS",
+    "DRIFT_RANGE",
+    "leukemia_phenotypes",
 ]
 
 #: columns of the truth table, in order
@@ -73,14 +93,30 @@ DATA_SAMPLES: tuple[tuple[str, str, int, float, int], ...] = (
 
 _MAX_EVENTS = 50_000_000
 
+#: ``marrow`` values: a normal marrow, or a regenerating one (hematogone-rich, more CD34+
+#: myeloid progenitors; :data:`~mrdquant.simulate._flow_populations.REGENERATING_FRACTIONS`)
+MARROWS = ("normal", "regenerating")
+
+#: accepted range of a ``drift`` factor (day-to-day gain drift seen in practice is 0.75-1.35)
+DRIFT_RANGE = (0.5, 2.0)
+
+#: a second channel layout per panel (marker -> ``$PnN``; markers not listed keep their
+#: default detector): the same tube stained with another fluorochrome assignment
+ALTERNATE_CHANNELS: dict[str, dict[str, str]] = {
+    "B-ALL": {"CD19": "APC-A", "CD38": "PE-Cy7-A", "CD10": "FITC-A", "CD58": "PE-A"},
+    "PUIH B-ALL": {"CD19": "Pacific Blue-A", "CD45": "V500-A"},
+    "T-ALL": {"CD7": "APC-A", "cyCD3": "PE-Cy7-A", "CD45": "V500-A"},
+    "AML": {"CD34": "APC-A", "CD33": "PerCP-Cy5-5-A", "CD7": "PE-A", "CD56": "FITC-A"},
+}
+
 
 @dataclass(frozen=True)
 class _Simulation:
     """Everything one draw produces (the public functions pick from it)."""
 
     panel: Panel
-    channels: list[str]
-    markers: list[str]
+    channels: list[str]  # $PnN in file order
+    markers: list[str]  # $PnS in file order ("" for scatter and time)
     events: np.ndarray  # (n, n_channels) float32, detector values
     true_fluorescence: np.ndarray  # (n, n_fluor) float64, before spillover and noise
     spillover: pd.DataFrame  # detector-indexed
@@ -99,6 +135,17 @@ def population_names(panel: "str | Panel" = "B-ALL") -> list[str]:
     p = get_panel(panel)
     normals, _ = LINEAGES[p.lineage]
     return [s.name for s in normals] + [LEUKEMIC, DEBRIS, DOUBLETS]
+
+
+def leukemia_phenotypes(panel: "str | Panel" = "B-ALL") -> list[str]:
+    """Names accepted by ``leukemia_phenotype`` for a panel (the first is the default).
+
+    Examples
+    --------
+    >>> leukemia_phenotypes("B-ALL"), leukemia_phenotypes("AML")
+    (['diagnosis', 'shifted'], ['diagnosis', 'asynchronous'])
+    """
+    return list(LEUKEMIC_PHENOTYPES[get_panel(panel).lineage])
 
 
 # --------------------------------------------------------------------------- validation
@@ -125,8 +172,14 @@ def _check_args(n_events, mrd_fraction, seed, debris_fraction, doublet_fraction)
     return int(n_events), mrd, int(seed)
 
 
-def _normal_specs(panel: Panel, population_fractions: Mapping[str, float] | None) -> list[PopulationSpec]:
+def _normal_specs(
+    panel: Panel, population_fractions: Mapping[str, float] | None, marrow: str = "normal"
+) -> list[PopulationSpec]:
     normals, _ = LINEAGES[panel.lineage]
+    if marrow not in MARROWS:
+        raise InputError(f"marrow={marrow!r}: expected one of {list(MARROWS)}")
+    if marrow == "regenerating":
+        population_fractions = {**REGENERATING_FRACTIONS, **(population_fractions or {})}
     if not population_fractions:
         return list(normals)
     known = {s.name for s in normals}
@@ -144,6 +197,73 @@ def _normal_specs(panel: Panel, population_fractions: Mapping[str, float] | None
     return out
 
 
+def _leukemic_spec(panel: Panel, phenotype: str) -> PopulationSpec:
+    known = LEUKEMIC_PHENOTYPES[panel.lineage]
+    if phenotype not in known:
+        raise InputError(
+            f"leukemia_phenotype={phenotype!r}: panel {panel.panel_id!r} knows {list(known)}"
+        )
+    return known[phenotype]
+
+
+def _layout(panel: Panel, channels: Mapping[str, str] | None) -> list[tuple[str, str, str]]:
+    """``(kind, $PnN, $PnS)`` of every channel in file order under a channel layout.
+
+    Without ``channels`` this is the panel's own order. With it, each listed marker moves
+    to the given detector; fluorescence channels are then stored in the instrument's
+    detector order, scatter first and ``Time`` last as in the panel.
+    """
+    default = [(c.kind, c.name, c.marker) for c in panel.channels]
+    if not channels:
+        return default
+    if not isinstance(channels, Mapping):
+        raise InputError(f"channels={channels!r}: expected a mapping of marker to detector ($PnN)")
+    fluor = {m: d for k, d, m in default if k == "fluorescence"}
+    by_lower = {m.lower(): m for m in fluor}
+    moved = {}
+    for marker, det in channels.items():
+        m = by_lower.get(str(marker).lower())
+        if m is None:
+            raise InputError(f"channels: panel {panel.panel_id!r} has no marker {marker!r}; markers: {list(fluor)}")
+        if det not in inst.DETECTORS:
+            raise InputError(
+                f"channels[{marker!r}]={det!r}: not a detector of the simulated instrument; "
+                f"detectors: {list(inst.DETECTORS)}"
+            )
+        moved[m] = det
+    fluor.update(moved)
+    used: dict[str, str] = {}
+    for m, d in fluor.items():
+        if d in used:
+            raise InputError(f"channels: markers {used[d]!r} and {m!r} would both be on detector {d!r}")
+        used[d] = m
+    order = list(inst.DETECTORS)
+    fl = sorted(((d, m) for m, d in fluor.items()), key=lambda dm: order.index(dm[0]))
+    return (
+        [c for c in default if c[0] == "scatter"]
+        + [("fluorescence", d, m) for d, m in fl]
+        + [c for c in default if c[0] not in ("scatter", "fluorescence")]
+    )
+
+
+def _drift_factors(drift: Mapping[str, float] | None, detectors: list[str], markers: list[str]) -> np.ndarray:
+    """Gain factor per fluorescence detector (1 where no drift is given)."""
+    g = np.ones(len(detectors))
+    if not drift:
+        return g
+    if not isinstance(drift, Mapping):
+        raise InputError(f"drift={drift!r}: expected a mapping of marker (or $PnN) to a gain factor")
+    lo, hi = DRIFT_RANGE
+    for key, f in drift.items():
+        names = [i for i, (d, m) in enumerate(zip(detectors, markers)) if str(key).lower() in (d.lower(), m.lower())]
+        if not names:
+            raise InputError(f"drift: no fluorescence channel {key!r}; markers: {markers}")
+        if isinstance(f, bool) or not isinstance(f, (int, float)) or not math.isfinite(f) or not lo <= f <= hi:
+            raise InputError(f"drift[{key!r}]={f!r}: expected a gain factor between {lo} and {hi} (e.g. 0.8 or 1.3)")
+        g[names[0]] = float(f)
+    return g
+
+
 # --------------------------------------------------------------------------- drawing
 
 
@@ -155,9 +275,16 @@ def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.n
 def _draw_cells(
     rng: np.random.Generator, spec: PopulationSpec, n: int, markers: list[str], nucleated: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """FSC-A, SSC-A and true marker intensities (n, len(markers)) of ``n`` cells."""
+    """FSC-A, SSC-A and true marker intensities (n, len(markers)) of ``n`` cells.
+
+    Every cell has one log10 brightness offset ``b ~ N(0, BRIGHTNESS_SD)`` added to all of
+    its marker (and autofluorescence) log-intensities; FSC-A scales by
+    ``10 ** (SIZE_TO_FSC * b)``, so bigger cells are brighter in every channel.
+    """
     fsc = _lognormal(rng, spec.fsc[0], spec.fsc[1], n)
     ssc = _lognormal(rng, spec.ssc[0], spec.ssc[1], n)
+    bright = rng.normal(0.0, BRIGHTNESS_SD, n)
+    fsc *= np.power(10.0, SIZE_TO_FSC * bright)
     t = rng.uniform(spec.t_range[0], spec.t_range[1], n) if spec.continuum else None
     fl = np.empty((n, len(markers)))
     for j, m in enumerate(markers):
@@ -173,6 +300,7 @@ def _draw_cells(
             else:
                 mu, sd = spec.autofluorescence
             fl[:, j] = rng.normal(mu, sd, n)
+    fl += bright[:, None]
     return fsc, ssc, np.power(10.0, fl)
 
 
@@ -197,15 +325,24 @@ def _simulate(
     debris_fraction: float = 0.05,
     doublet_fraction: float = 0.03,
     population_fractions: Mapping[str, float] | None = None,
+    marrow: str = "normal",
+    leukemia_phenotype: str = "diagnosis",
+    channels: Mapping[str, str] | None = None,
+    drift: Mapping[str, float] | None = None,
 ) -> _Simulation:
     p = get_panel(panel)
     n_events, mrd_fraction, seed = _check_args(n_events, mrd_fraction, seed, debris_fraction, doublet_fraction)
+    specs = _normal_specs(p, population_fractions, marrow)
+    leukemic_spec = _leukemic_spec(p, leukemia_phenotype)
+    layout = _layout(p, channels)
+    markers = [m for k, _, m in layout if k == "fluorescence"]
+    # cells are drawn in the panel's marker order whatever the layout, so one seed gives
+    # the same cells under every layout (columns are permuted afterwards)
+    drawn = [c.marker for c in p.channels if c.kind == "fluorescence"]
+    to_layout = [drawn.index(m) for m in markers]
+    detectors = [d for k, d, _ in layout if k == "fluorescence"]
+    gain = _drift_factors(drift, detectors, markers)
     rng = np.random.default_rng(seed)
-    specs = _normal_specs(p, population_fractions)
-    _, leukemic_spec = LINEAGES[p.lineage]
-    fluor = p.fluorescence
-    markers = [c.marker for c in fluor]
-    detectors = [c.name for c in fluor]
     cd45_denominator = p.denominator.startswith("CD45")
 
     # 1. counts
@@ -232,13 +369,13 @@ def _simulate(
     names = [s.name for s in specs] + [LEUKEMIC, DEBRIS, DOUBLETS]
     fsc_parts, ssc_parts, fl_parts, code_parts = [], [], [], []
     for k, (spec, n) in enumerate(zip(specs, counts)):
-        f, s, fl = _draw_cells(rng, spec, int(n), markers, True)
+        f, s, fl = _draw_cells(rng, spec, int(n), drawn, True)
         fsc_parts.append(f), ssc_parts.append(s), fl_parts.append(fl)
         code_parts.append(np.full(int(n), k, dtype=np.int16))
-    f, s, fl = _draw_cells(rng, leukemic_spec, n_leukemic, markers, True)
+    f, s, fl = _draw_cells(rng, leukemic_spec, n_leukemic, drawn, True)
     fsc_parts.append(f), ssc_parts.append(s), fl_parts.append(fl)
     code_parts.append(np.full(n_leukemic, len(specs), dtype=np.int16))
-    f, s, fl = _draw_cells(rng, DEBRIS_SPEC, n_debris, markers, False)
+    f, s, fl = _draw_cells(rng, DEBRIS_SPEC, n_debris, drawn, False)
     fsc_parts.append(f), ssc_parts.append(s), fl_parts.append(fl)
     code_parts.append(np.full(n_debris, len(specs) + 1, dtype=np.int16))
 
@@ -249,10 +386,10 @@ def _simulate(
     partner_pop = rng.choice(len(specs), size=2 * n_doublets, p=weights / weights.sum())
     pf = np.empty(2 * n_doublets)
     ps = np.empty(2 * n_doublets)
-    pfl = np.empty((2 * n_doublets, len(markers)))
+    pfl = np.empty((2 * n_doublets, len(drawn)))
     for k, spec in enumerate(specs):
         idx = np.flatnonzero(partner_pop == k)
-        f, s, fl = _draw_cells(rng, spec, idx.size, markers, True)
+        f, s, fl = _draw_cells(rng, spec, idx.size, drawn, True)
         pf[idx], ps[idx], pfl[idx] = f, s, fl
     ph = pf * rng.normal(*inst.SINGLET_HEIGHT_RATIO, pf.size)
     d_fsc_a = pf[0::2] + pf[1::2]
@@ -260,13 +397,18 @@ def _simulate(
     fsc_a = np.concatenate([fsc_a, d_fsc_a])
     fsc_h = np.concatenate([fsc_h, d_fsc_h])
     ssc_a = np.concatenate(ssc_parts + [ps[0::2] + ps[1::2]])
-    true_fl = np.concatenate(fl_parts + [pfl[0::2] + pfl[1::2]])
+    true_fl = np.concatenate(fl_parts + [pfl[0::2] + pfl[1::2]])[:, to_layout]
     code = np.concatenate(code_parts + [np.full(n_doublets, len(specs) + 2, dtype=np.int16)])
 
     # 3. shuffle, instrument
     order = rng.permutation(n_events)
     fsc_a, fsc_h, ssc_a, true_fl, code = fsc_a[order], fsc_h[order], ssc_a[order], true_fl[order], code[order]
+    # gain drift g_j of detector j: detector = (true @ S) * g = (true * g) @ S' with
+    # S' = g^-1 S g the spillover measured at the drifted gains, which is what is stored
     spill = inst.spillover_matrix(detectors)
+    if np.any(gain != 1.0):
+        spill = spill * gain[None, :] / gain[:, None]
+        true_fl = true_fl * gain
     signal = _apply_spillover(true_fl, spill.to_numpy())
     detector = signal + rng.normal(0.0, 1.0, signal.shape) * np.sqrt(inst.UNITS_PER_PHOTOELECTRON * np.maximum(signal, 0.0))
     detector += rng.normal(0.0, inst.ELECTRONIC_NOISE_SD, signal.shape)
@@ -277,12 +419,12 @@ def _simulate(
     columns = {"FSC-A": scatter[:, 0], "FSC-H": scatter[:, 1], "SSC-A": scatter[:, 2], "Time": time}
     for j, d in enumerate(detectors):
         columns[d] = detector[:, j]
-    events = np.empty((n_events, len(p.channels)), dtype=np.float32)
-    for i, c in enumerate(p.channels):
-        col = columns[c.name]
-        if c.kind != "time":
+    events = np.empty((n_events, len(layout)), dtype=np.float32)
+    for i, (kind, name, _) in enumerate(layout):
+        col = columns[name]
+        if kind != "time":
             col = np.minimum(col, inst.FULL_SCALE)
-            if c.kind == "scatter":
+            if kind == "scatter":
                 col = np.maximum(col, 0.0)
         events[:, i] = col
 
@@ -307,13 +449,19 @@ def _simulate(
         "MRDQUANT_SIM_DENOMINATOR": p.denominator,
         "MRDQUANT_SIM_POPULATION_FRACTIONS": ";".join(f"{s.name}={s.fraction:g}" for s in specs),
         "MRDQUANT_SIM_POPULATION_COUNTS": ";".join(f"{nm}={int(c)}" for nm, c in zip(names, pop_counts)),
+        "MRDQUANT_SIM_MARROW": marrow,
+        "MRDQUANT_SIM_LEUKEMIA_PHENOTYPE": leukemia_phenotype,
+        "MRDQUANT_SIM_CHANNELS": ";".join(f"{m}={d}" for m, d in zip(markers, detectors)),
+        "MRDQUANT_SIM_DRIFT": ";".join(f"{m}={g:g}" for m, g in zip(markers, gain) if g != 1.0) or "none",
     }
-    for i, c in enumerate(p.channels):
-        if c.kind == "fluorescence":
+    for i, (kind, _, _) in enumerate(layout):
+        if kind == "fluorescence":
             metadata[f"P{i + 1}DISPLAY"] = "LOG"
-        elif c.kind == "scatter":
+        elif kind == "scatter":
             metadata[f"P{i + 1}DISPLAY"] = "LIN"
-    return _Simulation(p, p.channel_names, p.markers, events, true_fl, spill, truth, metadata)
+    return _Simulation(
+        p, [n for _, n, _ in layout], [m for _, _, m in layout], events, true_fl, spill, truth, metadata
+    )
 
 
 # --------------------------------------------------------------------------- public
@@ -328,6 +476,10 @@ def simulate_bone_marrow(
     debris_fraction: float = 0.05,
     doublet_fraction: float = 0.03,
     population_fractions: Mapping[str, float] | None = None,
+    marrow: str = "normal",
+    leukemia_phenotype: str = "diagnosis",
+    channels: Mapping[str, str] | None = None,
+    drift: Mapping[str, float] | None = None,
 ) -> tuple[FlowSample, pd.DataFrame]:
     """Simulate one bone-marrow MRD tube with known per-event truth.
 
@@ -351,6 +503,27 @@ def simulate_bone_marrow(
         Override the share of named normal populations among normal nucleated cells
         (renormalised), e.g. ``{"hematogones_I": 0.02}``; names from
         :func:`population_names`.
+    marrow : {"normal", "regenerating"}, default "normal"
+        ``"regenerating"``: a hematogone-rich marrow as after chemotherapy or transplant
+        (B-cell precursors about 16 % of normal nucleated cells, CD34+ myeloid progenitors
+        2 %); ``population_fractions`` still override single shares. With
+        ``mrd_fraction=0`` this is a normal (or regenerating) reference marrow.
+    leukemia_phenotype : str, default "diagnosis"
+        Phenotype of the leukemic blasts, one of :func:`leukemia_phenotypes`:
+        ``"diagnosis"``; B-ALL and T-ALL ``"shifted"`` (after therapy: B-ALL CD34 lost,
+        CD10 dimmer, CD45 brighter; T-ALL CD99 down, CD45 brighter); AML
+        ``"asynchronous"`` (CD34+ CD117+ HLA-DR-, CD13 bright CD33 dim, no CD7/CD56).
+    channels : dict of str to str, optional
+        Channel layout: marker -> ``$PnN`` detector for markers that move off the panel's
+        default detector (e.g. :data:`ALTERNATE_CHANNELS` ``["B-ALL"]`` puts CD19 on
+        ``APC-A``). ``$PnS`` still names the marker; the fluorescence channels are stored
+        in detector order and ``$SPILLOVER`` is that of the new detectors.
+    drift : dict of str to float, optional
+        Day-to-day gain drift: marker (or ``$PnN``) -> factor in :data:`DRIFT_RANGE`
+        (typically 0.75-1.35) multiplying that detector's signal, e.g.
+        ``{"CD10": 1.3, "CD45": 0.8}``. ``$SPILLOVER`` is the matrix measured at the
+        drifted gains, so compensation stays exact and the populations move on the
+        drifted channels.
 
     Returns
     -------
@@ -372,7 +545,9 @@ def simulate_bone_marrow(
     Raises
     ------
     InputError
-        Out-of-range counts or fractions, unknown population names.
+        Out-of-range counts or fractions, unknown population names, marrow or phenotype,
+        a layout putting two markers on one detector or naming an unknown detector, a
+        drift factor outside :data:`DRIFT_RANGE`.
     ConfigError
         Unknown panel.
 
@@ -392,6 +567,10 @@ def simulate_bone_marrow(
         debris_fraction=debris_fraction,
         doublet_fraction=doublet_fraction,
         population_fractions=population_fractions,
+        marrow=marrow,
+        leukemia_phenotype=leukemia_phenotype,
+        channels=channels,
+        drift=drift,
     )
     meta = {k.lstrip("$").lower(): v for k, v in sim.metadata.items()}
     # preprocessed like read_fcs does: Time from $TIMESTEP ticks to seconds
@@ -418,6 +597,10 @@ def write_bone_marrow_fcs(
     debris_fraction: float = 0.05,
     doublet_fraction: float = 0.03,
     population_fractions: Mapping[str, float] | None = None,
+    marrow: str = "normal",
+    leukemia_phenotype: str = "diagnosis",
+    channels: Mapping[str, str] | None = None,
+    drift: Mapping[str, float] | None = None,
 ) -> tuple[Path, Path]:
     """Simulate a tube (:func:`simulate_bone_marrow`) and write it with its truth.
 
@@ -425,7 +608,8 @@ def write_bone_marrow_fcs(
     ----------
     path : str or os.PathLike
         FCS file to write (float32 FCS 3.1 with ``$SPILLOVER`` and the simulation keywords).
-    panel, n_events, mrd_fraction, seed, debris_fraction, doublet_fraction, population_fractions
+    panel, n_events, mrd_fraction, seed, debris_fraction, doublet_fraction, population_fractions, \
+    marrow, leukemia_phenotype, channels, drift
         As in :func:`simulate_bone_marrow`.
 
     Returns
@@ -444,6 +628,10 @@ def write_bone_marrow_fcs(
         debris_fraction=debris_fraction,
         doublet_fraction=doublet_fraction,
         population_fractions=population_fractions,
+        marrow=marrow,
+        leukemia_phenotype=leukemia_phenotype,
+        channels=channels,
+        drift=drift,
     )
     fcs_path = Path(path)
     meta = dict(sim.metadata)

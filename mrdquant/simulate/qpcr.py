@@ -37,6 +37,8 @@ __all__ = [
 TRUE_CURVES = {"WT1": (-3.35, 39.6), "ABL1": (-3.32, 39.2)}
 
 _REPORTERS = {"WT1": "FAM", "ABL1": "VIC"}
+#: role -> the Task code written to (and read back from) the QuantStudio export
+_TASK_CODES = {"unknown": "UNKNOWN", "standard": "STANDARD", "ntc": "NTC", "control": "UNKNOWN"}
 
 
 def default_samples() -> list[dict]:
@@ -157,7 +159,8 @@ def simulate_qpcr_plate(
     wells.insert(0, "plate", plate)
     wells["flags"] = np.where(np.isfinite(wells["ct"]), "", "undetermined")
     wells["source_file"] = ""
-    wells = wells[["plate", "well", "sample", "target", "role", "ct", "quantity", "flags", "source_file"]]
+    wells["task"] = wells["role"].map(_TASK_CODES)  # the code written to the export's Task column
+    wells = wells[["plate", "well", "sample", "target", "role", "ct", "quantity", "flags", "source_file", "task"]]
 
     slope_abs = min(abs(c[0]) for c in curves.values())
     tolerance = 10 ** (5 * ct_sd / slope_abs)
@@ -201,7 +204,7 @@ def _quantstudio_text(wells: pd.DataFrame, *, experiment: str) -> str:
         "* Stage/ Cycle where Analysis is performed = Stage 2, Step 2",
         "",
     ]
-    task = {"unknown": "UNKNOWN", "standard": "STANDARD", "ntc": "NTC", "control": "UNKNOWN"}
+    task = _TASK_CODES
     setup = ["[Sample Setup]", "\t".join(["Well", "Well Position", "Sample Name", "Sample Color", "Biogroup Name",
                                           "Biogroup Color", "Target Name", "Target Color", "Task", "Reporter",
                                           "Quencher", "Quantity", "Comments"])]

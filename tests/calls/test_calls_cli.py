@@ -96,10 +96,49 @@ def test_parse_overrides():
 
 
 def test_main_entry_point(tmp_path):
-    main_mod = pytest.importorskip("mrdquant.cli.main", exc_type=ImportError)
+    import mrdquant.cli.main as main_mod  # an import failure is a failure, not a skip
     p, s = _inputs(tmp_path, pre_hsct_sample=True)
     code = main_mod.main(["calls", "--patients", str(p), "--samples", str(s), "--out", str(tmp_path / "o")])
     assert code == 2
     p, s = _inputs(tmp_path)
     assert main_mod.main(["calls", "--patients", str(p), "--samples", str(s), "--out", str(tmp_path / "o")]) == 0
     assert (tmp_path / "o" / "patients.csv").exists()
+
+
+def test_header_only_samples_table_gives_empty_well_formed_outputs(tmp_path):
+    from mrdquant.calls.timeline import classify_timeline
+
+    p, s = _inputs(tmp_path)
+    pd.read_csv(s).iloc[:0].to_csv(s, index=False)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(_app(), ["calls", "--patients", str(p), "--samples", str(s), "--out", str(out), "--plots"])
+    assert res.exit_code == 0, res.output
+    patients = pd.read_csv(out / "patients.csv")
+    assert patients["status"].tolist() == ["not evaluable", "not evaluable"]
+    samples = pd.read_csv(out / "samples.csv")
+    p_full, s_full = _inputs(tmp_path / "full" if (tmp_path / "full").mkdir() is None else None)
+    full = tmp_path / "full_out"
+    assert CliRunner().invoke(_app(), ["calls", "--patients", str(p_full), "--samples", str(s_full),
+                                       "--out", str(full)]).exit_code == 0
+    assert samples.empty and samples.columns.tolist() == pd.read_csv(full / "samples.csv").columns.tolist()
+    assert patients.columns.tolist() == pd.read_csv(full / "patients.csv").columns.tolist()
+    table = classify_timeline(pd.read_csv(p), pd.read_csv(s))
+    assert table["status"].tolist() == ["not evaluable", "not evaluable"]
+    assert table.columns.tolist() == patients.columns.tolist()
+
+
+def test_date_format_option(tmp_path):
+    p, s = _inputs(tmp_path)
+    for path, cols in ((p, ["hsct_date"]), (s, ["date"])):
+        frame = pd.read_csv(path)
+        for c in cols:
+            frame[c] = pd.to_datetime(frame[c]).dt.strftime("%d/%m/%Y")
+        frame.to_csv(path, index=False)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(_app(), ["calls", "--patients", str(p), "--samples", str(s), "--out", str(out)])
+    assert res.exit_code != 0
+    assert "ISO 8601" in str(res.exception) and "'hsct_date'" in str(res.exception)
+    res = CliRunner().invoke(_app(), ["calls", "--patients", str(p), "--samples", str(s), "--out", str(out),
+                                      "--date-format", "%d/%m/%Y"])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out / "samples.csv")["days_from_hsct"].tolist() == [60, 74, 29, 48]

@@ -236,3 +236,29 @@ def test_file_spillover_keyword_matches_flowkit(shared_data, name):
     got = comp.apply(sample.events, sample.channels, sample=name)
     assert got.dtype == np.float64 and got.shape == ref.shape
     np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-9 * float(np.max(np.abs(ref))))
+
+
+def test_reads_the_spillover_csv_that_flowsample_writes(tmp_path):
+    """Round trip: FlowSample.spillover.to_csv() (index named 'detector') reads back exactly."""
+    from pathlib import Path
+
+    from mrdquant.io.fcs import read_fcs
+
+    fcs = Path(__file__).resolve().parents[2] / "data_samples" / "flow" / "b_all_mrd1e-3.fcs"
+    spill = read_fcs(fcs).spillover
+    assert spill is not None and spill.index.name == "detector"
+    spill.to_csv(tmp_path / "written.csv")
+    spill.to_csv(tmp_path / "written.tsv", sep="\t")
+    spill.iloc[::-1].to_csv(tmp_path / "reordered.csv")
+    Compensation.from_dataframe(spill).to_dataframe().to_csv(tmp_path / "comp.csv")
+    for name in ("written.csv", "written.tsv", "reordered.csv", "comp.csv"):
+        comp = Compensation.from_csv(tmp_path / name)
+        assert comp.detectors == tuple(spill.columns), name
+        np.testing.assert_array_equal(comp.spillover, spill.to_numpy())
+
+
+def test_named_row_label_column_with_wrong_row_names_says_so(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("detector,A,B\nA,1,0\nC,0,1\n")
+    with pytest.raises(CompensationError, match=r"bad.csv: row names \['A', 'C'\] do not match .*'detector'"):
+        Compensation.from_csv(path)

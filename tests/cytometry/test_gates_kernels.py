@@ -276,3 +276,68 @@ def test_raw_box_commit_parallel_blocks(all_rows):
     want[rows] = ((x >= 20.0) & (x < 80.0) & (y < 50.0))[rows]
     np.testing.assert_array_equal(out, want)
     np.testing.assert_array_equal(members[:count], np.flatnonzero(want))
+
+
+# ----------------------------------------------------------------------------------------
+# the serial and parallel variants: one source, compiled twice, same results
+# ----------------------------------------------------------------------------------------
+
+KERNEL_NAMES = ["take_columns", "take_compensated", "range_and", "polygon_and", "ellipsoid_and", "raw_box_commit"]
+
+
+@pytest.mark.parametrize("name", KERNEL_NAMES)
+def test_serial_and_parallel_variants_share_one_source(name):
+    ser, par = _gates_kernels._KERNELS[name]
+    assert ser is not par
+    assert ser.py_func.__code__ is par.py_func.__code__  # one Python source
+    assert not ser.targetoptions.get("parallel") and par.targetoptions.get("parallel") is True
+    assert ser.py_func.__qualname__ != par.py_func.__qualname__  # own cache entries
+
+
+def _run_both(name, make_args, out_index):
+    """Call both variants on fresh copies of the arguments; return their outputs and returns."""
+    got = []
+    for fn in _gates_kernels._KERNELS[name]:
+        args = make_args()
+        ret = fn(*args)
+        got.append((ret, [np.array(args[i]) for i in out_index]))
+    return got
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 3000), seed=st.integers(0, 2**31), p=st.floats(0.0, 1.0), all_rows=st.booleans())
+def test_serial_and_parallel_variants_agree(n, seed, p, all_rows):
+    rng = np.random.default_rng(seed)
+    events = rng.normal(0, 2, size=(n, 4)).astype(np.float32)
+    events[rng.random((n, 4)) < 0.02] = np.nan
+    rows = np.arange(n, dtype=np.intp) if all_rows else np.flatnonzero(rng.random(n) < p).astype(np.intp)
+    m = n if all_rows else rows.size
+    given_rows = rows[:0] if all_rows else rows
+    det = np.array([0, 2, 3], dtype=np.intp)
+    inv = np.ascontiguousarray(np.linalg.inv(np.eye(3) + 0.1 * rng.random((3, 3)))[:, [0, 2]])
+    chans = np.array([1, 3], dtype=np.intp)
+    parent = rng.random(m) < 0.7
+    x, y = rng.normal(0, 2, m), rng.normal(0, 2, m)
+    cols = rng.normal(0, 2, (2, m))
+    cases = {
+        "take_columns": (lambda: (events, given_rows, all_rows, chans, np.full((2, m), -1.0)), [4]),
+        "take_compensated": (lambda: (events, given_rows, all_rows, det, inv, np.full((2, m), -1.0), chans,
+                                      np.full((2, m), -1.0)), [5, 7]),
+        "range_and": (lambda: (x, -1.0, 1.5, True, bool(seed % 2), parent.copy()), [5]),
+        "polygon_and": (lambda: (x, y, np.array([-2.0, 2.0, 0.5, -1.0]), np.array([-2.0, -1.5, 2.0, 1.0]),
+                                 parent.copy()), [4]),
+        "ellipsoid_and": (lambda: (cols, np.array([0.5, -0.5]), np.array([[0.5, 0.1], [0.1, 0.8]]), 1.7,
+                                   parent.copy()), [4]),
+        "raw_box_commit": (lambda: (events, given_rows, all_rows, chans, np.array([-1.0, np.nan]),
+                                    np.array([2.0, 1.0]), np.array([True, False]), np.array([True, True]),
+                                    np.ones(n, dtype=np.bool_), np.full(m, -1, dtype=np.intp)), [8, 9]),
+    }
+    for name, (make, outs) in cases.items():
+        (r_ser, o_ser), (r_par, o_par) = _run_both(name, make, outs)
+        assert r_ser == r_par, name
+        if name == "raw_box_commit":  # members beyond the count are scratch
+            np.testing.assert_array_equal(o_ser[0], o_par[0])
+            np.testing.assert_array_equal(o_ser[1][:r_ser], o_par[1][:r_par])
+            continue
+        for a, b in zip(o_ser, o_par):
+            np.testing.assert_array_equal(a, b, err_msg=name)

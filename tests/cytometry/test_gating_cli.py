@@ -63,7 +63,7 @@ def test_gate_command_bad_file_reported_rest_finish(files, tmp_path):
     out = tmp_path / "out"
     res = CliRunner().invoke(_app(), ["gate", str(xml), str(paths[0]), str(bad), str(paths[1]),
                                       "--out", str(out), "--format", "parquet", "--no-progress"])
-    assert res.exit_code == 2
+    assert res.exit_code == 1  # some inputs failed (contract F)
     assert "bad.fcs" in res.output
     counts = pd.read_parquet(out / "counts.parquet")
     assert sorted(counts.sample_id.unique()) == ["tube0.fcs", "tube1.fcs"]
@@ -72,10 +72,7 @@ def test_gate_command_bad_file_reported_rest_finish(files, tmp_path):
 
 
 def test_gate_command_through_main(files, tmp_path, capsys):
-    try:
-        from mrdquant.cli.main import main
-    except ImportError as exc:  # another subcommand module is not there yet
-        pytest.skip(f"CLI entry point not importable: {exc}")
+    from mrdquant.cli.main import main  # an import failure is a failure, not a skip
     xml, paths, _ = files
     rc = main(["gate", str(xml), str(paths[0]), "--out", str(tmp_path / "o"), "--no-progress"])
     assert rc == 0

@@ -223,3 +223,33 @@ def test_table_matches_scalar_and_naive_rules(pairs):
         if den:
             assert r.mrd_fraction == pytest.approx(laip / den)
     assert set(t.status) <= set(MFC_STATUSES)
+
+
+def test_detected_below_threshold_is_visible_next_to_the_status():
+    """30 LAIP events in 1,000,000 (LOD 20, ALL threshold 0.01 %): 0.003 % is detected
+    but below the threshold; the status stays "negative" and the detail says so."""
+    res = quantify_mrd(30, 1_000_000, disease="ALL", profile="puih_2020")
+    assert res.status == "negative" and res.detected
+    assert res.status_detail == "negative (detected below threshold)"
+    clean = quantify_mrd(5, 1_000_000, disease="ALL", profile="puih_2020")
+    assert clean.status == "negative" and not clean.detected and clean.status_detail == "negative"
+    counts = pd.DataFrame({
+        "sample_id": ["s1", "s1", "s2", "s2", "s3", "s3"],
+        "gate": ["laip", "den"] * 3,
+        "count": [30, 1_000_000, 5, 1_000_000, 400, 1_000_000],
+    })
+    table = quantify_mrd_table(counts, "laip", "den", disease="ALL", profile="puih_2020")
+    cols = list(table.columns)
+    assert cols[cols.index("status") + 1: cols.index("status") + 3] == ["detected", "status_detail"]
+    assert table["status"].tolist() == ["negative", "negative", "positive"]
+    assert table["status_detail"].tolist() == ["negative (detected below threshold)", "negative", "positive"]
+    assert table["detected"].tolist() == [True, False, True]
+    assert set(table["status"]) <= set(MFC_STATUSES)  # the status set is unchanged
+
+
+def test_status_detail_reads_back_as_negative_in_a_samples_table(tmp_path):
+    from mrdquant.io.clinical import read_samples
+
+    df = pd.DataFrame({"patient_id": ["P1", "P1"], "sample_id": ["a", "b"], "date": ["2020-01-01", "2020-02-01"],
+                       "specimen": "BM", "mfc": ["negative (detected below threshold)", "positive, not quantifiable"]})
+    assert read_samples(df)["mfc"].tolist() == ["negative", "positive"]

@@ -155,3 +155,93 @@ def test_any_spelling_maps_to_the_canonical_codes(codes):
     assert set(out["specimen"]) <= {"BM", "PB"}
     assert out["days_from_hsct"].is_monotonic_increasing
     assert sorted(out["days_from_hsct"]) == sorted(c[2] for c in codes)
+
+
+# --- dates: ISO 8601 unless the caller names the layout (no per-row guessing) ---------------
+
+@pytest.mark.parametrize("text", ["03/05/2014", "13/05/2014", "05.03.2014", "2014/03/05", "5 March 2014",
+                                  "20140305", "2014-3-5", "March 5, 2014"])
+def test_non_iso_date_text_is_refused_naming_file_row_and_column(tmp_path, text):
+    path = tmp_path / "lab.csv"
+    frame = samples()
+    frame.loc[1, "date"] = text
+    frame.to_csv(path, index=False)
+    with pytest.raises(ClinicalDataError, match=r"lab.csv, row 2 \(line 3\), column 'date'.*ISO 8601") as err:
+        read_samples(path)
+    assert "date_format" in str(err.value)
+
+
+def test_day_first_and_month_first_tables_read_only_with_their_named_format():
+    # the same table under both layouts: 03/05 and 13/05 must be the same month
+    frame = samples()
+    frame["date"] = ["03/05/2020", "13/05/2020", "20/07/2020"]
+    out = read_samples(frame, date_format="%d/%m/%Y")
+    assert out["date"].tolist() == [pd.Timestamp("2020-05-03"), pd.Timestamp("2020-05-13"),
+                                    pd.Timestamp("2020-07-20")]
+    # month-first layout: 13/05 does not exist -> error naming the row, not a silent swap
+    with pytest.raises(ClinicalDataError, match=r"row 2, column 'date'.*'%m/%d/%Y'"):
+        read_samples(frame, date_format="%m/%d/%Y")
+
+
+def test_date_format_reaches_patients_given_as_a_path(tmp_path):
+    pts = PTS.copy()
+    pts["hsct_date"] = ["01.01.2020", "15.06.2020"]
+    pts["intervention_date"] = ["01.04.2020", None]
+    pts["relapse_date"] = [None, "02.01.2021"]
+    pts.to_csv(tmp_path / "p.csv", index=False)
+    frame = samples()
+    frame["date"] = ["01.02.2020", "01.03.2020", "15.07.2020"]
+    out = read_samples(frame, tmp_path / "p.csv", date_format="%d.%m.%Y")
+    assert out["days_from_hsct"].tolist() == [31, 60, 30]
+    p = read_patients(tmp_path / "p.csv", date_format="%d.%m.%Y")
+    assert p.loc[1, "relapse_date"] == pd.Timestamp("2021-01-02")
+    with pytest.raises(ClinicalDataError, match=r"row 1 \(line 2\), column 'hsct_date'"):
+        read_patients(tmp_path / "p.csv")
+    with pytest.raises(ClinicalDataError, match="strptime format"):
+        read_patients(tmp_path / "p.csv", date_format="dd.mm.yyyy")
+
+
+def test_iso_text_with_time_and_date_values_are_accepted():
+    frame = samples()
+    frame["date"] = ["2020-02-01T08:30", pd.Timestamp("2020-03-01 14:00"), "2020-07-15 00:00:00"]
+    out = read_samples(frame)
+    assert out["date"].tolist() == [pd.Timestamp("2020-02-01"), pd.Timestamp("2020-03-01"),
+                                    pd.Timestamp("2020-07-15")]
+    with pytest.raises(ClinicalDataError, match=r"row 1, column 'date'"):
+        read_samples(samples(date=(0, "2020-02-30")))
+
+
+def test_bundled_tables_are_iso():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "data_samples"
+    for folder in ("cohort", "trial"):
+        pts = read_patients(root / folder / "patients.csv")
+        read_samples(root / folder / "samples.csv", pts)
+
+
+# --- empty tables and idempotence ---------------------------------------------------------
+
+def test_header_only_tables_give_empty_well_formed_tables(tmp_path):
+    samples().iloc[:0].to_csv(tmp_path / "s.csv", index=False)
+    for source in (samples().iloc[:0], tmp_path / "s.csv"):
+        for pts in (None, PTS):
+            out = read_samples(source, pts)
+            assert out.empty
+            assert out.columns.tolist()[:10] == ["patient_id", "sample_id", "date", "specimen", "mfc", "wt1",
+                                                 "mfc_pct", "wt1_pct", "mfc_reason", "wt1_reason"]
+            assert out["date"].dtype == "datetime64[ns]" and out["wt1_pct"].dtype == "float64"
+            assert read_samples(out, pts).equals(out)  # an empty validated table reads again unchanged
+    assert read_patients(PTS.iloc[:0])["hsct_date"].dtype == "datetime64[ns]"
+    ev = read_events(pd.DataFrame(columns=["patient_id", "event", "date"]), PTS)
+    assert ev.empty and ev["days_from_hsct"].dtype == "int64"
+
+
+def test_reading_a_validated_table_again_changes_nothing():
+    once = read_samples(samples(), PTS)
+    assert read_samples(once, PTS).equals(once)
+    assert read_samples(once).equals(once.drop(columns="days_from_hsct"))
+    pts = read_patients(PTS)
+    assert read_patients(pts).equals(pts)
+    ev = read_events(pd.DataFrame({"patient_id": ["P1"], "event": ["relapse"], "date": ["2021-01-02"]}), PTS)
+    assert read_events(ev, PTS).equals(ev)

@@ -6,12 +6,10 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-import pytest
 import typer
 from typer.testing import CliRunner
 
 from mrdquant.cli._fcs import FCS_INFO_COLUMNS, fcs_info_table, register
-from mrdquant.errors import FCSError
 from mrdquant.io.fcs import write_fcs
 
 
@@ -40,8 +38,8 @@ def test_fcs_info_rows_and_exit_code(tmp_path):
     a, b, bad = _files(tmp_path)
     out = tmp_path / "info" / "table.csv"
     result = CliRunner().invoke(_app(), ["fcs-info", str(a), str(bad), str(b), "--out", str(out)])
-    # the failure is a MrdquantError, which the mrdquant command turns into exit code 2
-    assert isinstance(result.exception, FCSError) and "1 of 3 FCS file(s)" in str(result.exception)
+    # some inputs failed: exit code 1, the others are listed (contract F)
+    assert result.exit_code == 1 and "1 of 3 FCS file(s) could not be read" in result.stderr
     assert "a.fcs" in result.stdout and "b.fcs" in result.stdout and "broken.fcs" in result.stdout
     table = pd.read_csv(out, keep_default_na=False)
     assert list(table.columns) == list(FCS_INFO_COLUMNS)
@@ -75,14 +73,11 @@ def test_fcs_info_real_multi_data_set(shared_data):
 
 
 def test_fcs_info_through_the_mrdquant_command(tmp_path, capsys):
-    try:
-        from mrdquant.cli.main import main
-    except ImportError as exc:  # the command line is assembled from every stage's module
-        pytest.skip(f"CLI entry point not importable: {exc}")
+    from mrdquant.cli.main import main  # an import failure is a failure, not a skip
     a, b, bad = _files(tmp_path)
     assert main(["fcs-info", str(a), str(b)]) == 0
     assert "a.fcs" in capsys.readouterr().out
-    assert main(["fcs-info", str(a), str(bad), "--out", str(tmp_path / "t.tsv")]) == 2
+    assert main(["fcs-info", str(a), str(bad), "--out", str(tmp_path / "t.tsv")]) == 1  # some inputs failed (contract F)
     err = capsys.readouterr().err
     assert "mrdquant: error: 1 of 2 FCS file(s) could not be read" in err and f"error: {bad}:" in err
     table = pd.read_csv(tmp_path / "t.tsv", sep="\t", keep_default_na=False)

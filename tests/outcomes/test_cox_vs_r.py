@@ -212,3 +212,44 @@ def test_kernel_score_and_information_equal_numerical_derivatives(ties, counting
     num_info = np.array([[-(naive(beta + h * a + h * b) - naive(beta + h * a - h * b) - naive(beta - h * a + h * b)
                             + naive(beta - h * a - h * b)) / (4 * h * h) for b in np.eye(2)] for a in np.eye(2)])
     np.testing.assert_allclose(info, num_info, atol=1e-4)
+
+
+def test_monotone_likelihood_gives_nan_with_a_note():
+    # the x = 1 patients fail first and the x = 0 patients are all censored: the partial
+    # likelihood rises without bound in beta, whose "estimate" used to be printed as HR 7e-17
+    d = pd.DataFrame({"t": [1.0, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 1, 0, 0, 0, 0, 0],
+                      "x": [1.0, 1, 1, 1, 0, 0, 0, 0], "z": [0.3, -1, 0.2, 1, 0, 0.5, -0.4, 2]})
+    for covs in (["x"], ["z", "x"]):
+        with pytest.warns(StatisticalWarning, match="monotone likelihood"):
+            res = cox(d, "t", "e", covs)
+        assert res[["coef", "hr", "se", "z", "p_value", "hr_lower", "hr_upper"]].isna().all().all()
+        assert not res["converged"].any() and res.attrs["converged"] is False
+        row = res.set_index("term").loc["x"]
+        assert "monotone likelihood" in row["note"]
+        assert np.isnan(cox_tests(res).set_index("test").loc["wald", "statistic"])
+    uni = cox_univariate(d, "t", "e", ["x"])
+    assert np.isnan(uni.loc[0, "hr"]) and "monotone" in uni.loc[0, "note"]
+
+
+def test_constant_and_collinear_terms_are_nan_the_rest_is_fitted():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame({"t": rng.integers(1, 30, 60).astype(float), "e": rng.integers(0, 2, 60),
+                      "x": rng.normal(size=60), "c": 1.948})
+    d["x2"] = 3 * d["x"] - 1
+    d["s"] = np.repeat(["a", "b"], 30)
+    d["k"] = np.repeat([0.0, 1.0], 30)  # constant within each stratum
+    alone = cox(d, "t", "e", ["x"])
+    with pytest.warns(StatisticalWarning, match="cannot be estimated"):
+        res = cox(d, "t", "e", ["x", "c", "x2"])
+    assert list(res.columns) == COX_COLUMNS
+    assert res.loc[0, "coef"] == pytest.approx(alone.loc[0, "coef"], rel=1e-10)
+    assert res.loc[0, "se"] == pytest.approx(alone.loc[0, "se"], rel=1e-10)
+    assert res["converged"].tolist() == [True, False, False]
+    assert res.loc[1, "note"] == "not identifiable: constant"
+    assert res.loc[2, "note"] == "not identifiable: collinear with x"
+    assert res.loc[1:, ["coef", "hr", "se", "hr_lower", "hr_upper"]].isna().all().all()
+    assert (cox_tests(res)["df"] == 1).all()  # as coxph: aliased terms do not count
+    with pytest.warns(StatisticalWarning):
+        strat = cox(d, "t", "e", ["x", "k"], strata="s")
+    assert strat.loc[1, "note"] == "not identifiable: constant within every stratum"
+    assert np.isfinite(strat.loc[0, "hr"])

@@ -134,6 +134,18 @@ def test_km_bad_input_raises_named_error(kwargs, match):
 
 
 def test_signature_of_the_public_contract():
+    """Positional (time, status, group, times, conf_type) and keyword calls both give the
+    hand-computed product-limit estimate with Greenwood standard errors and plain CIs."""
     t, s = [1, 2, 2, 3, 5], [1, 0, 1, 1, 0]
-    pd.testing.assert_frame_equal(kaplan_meier(t, s, None, [2, 4], "plain"),
-                                  kaplan_meier(t, s, times=[2, 4], conf_type="plain"))
+    # deaths at 1 (5 at risk), 2 (4 at risk, one censored at 2 too), 3 (2 at risk)
+    surv = [(4 / 5) * (3 / 4), (4 / 5) * (3 / 4) * (1 / 2)]
+    greenwood = [1 / (5 * 4) + 1 / (4 * 3), 1 / (5 * 4) + 1 / (4 * 3) + 1 / (2 * 1)]
+    se = [sv * np.sqrt(g) for sv, g in zip(surv, greenwood)]
+    z = 1.959963984540054
+    for res in (kaplan_meier(t, s, None, [2, 4], "plain"), kaplan_meier(t, s, times=[2, 4], conf_type="plain")):
+        assert res["time"].tolist() == [2.0, 4.0]
+        assert res["n_risk"].tolist() == [4, 1] and res["n_event"].tolist() == [2, 1]
+        np.testing.assert_allclose(res["survival"], surv, rtol=1e-12)
+        np.testing.assert_allclose(res["std_err"], se, rtol=1e-12)
+        np.testing.assert_allclose(res["lower"], np.clip(np.subtract(surv, z * np.array(se)), 0, 1), rtol=1e-9)
+        np.testing.assert_allclose(res["upper"], np.clip(np.add(surv, z * np.array(se)), 0, 1), rtol=1e-9)

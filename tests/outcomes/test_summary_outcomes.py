@@ -95,3 +95,30 @@ def test_summary_missing_columns():
         study_summary(_endpoints(), "nope")
     with pytest.raises(InputError, match="os_days"):
         study_summary(_endpoints().drop(columns="os_days"), "mrd_status")
+
+
+def test_groups_without_events_have_no_zero_width_interval_and_failed_cox_is_flagged():
+    """At day 150 group "sin" has no relapse, no NRM, no death: no "0.0–0.0" CI; NRM in
+    group "co" only before day 350 makes the NRM Cox model monotone: NaN with a note."""
+    ep = _endpoints()
+    s = study_summary(ep, "mrd_status", at_years=150 / YEAR)
+    est = s.estimates.set_index(["endpoint", "group"])
+    for ep_name, value in (("relapse", 0.0), ("nrm", 0.0), ("dfs", 1.0), ("os", 1.0)):
+        row = est.loc[(ep_name, "sin")]
+        assert row["estimate"] == value and row["n_events"] == 0
+        assert np.isnan(row["lower"]) and np.isnan(row["upper"])
+        assert row["note"] == "no events by the time point; CI not estimable"
+    assert est.loc[("relapse", "co"), "note"] == "" and est.loc[("relapse", "co"), "lower"] > 0
+    text = s.text()
+    assert "0.0–0.0" not in text and "100.0–100.0" not in text
+    assert "sin 0.0% (no events by the time point; CI not estimable)" in text
+    # without the NRM death of group "sin" the cause-specific NRM likelihood is monotone
+    mono = ep.copy()
+    mono.loc[(mono["mrd_status"] == "sin") & (mono["nrm_event"] == 1), "nrm_event"] = 0
+    with np.errstate(all="raise"):  # no "invalid value encountered in sqrt"
+        s2 = study_summary(mono, "mrd_status", at_years=1000 / YEAR)
+    cox = s2.cox.set_index("endpoint")
+    assert {"converged", "note"} <= set(s2.cox.columns)
+    assert not cox.loc["nrm", "converged"] and np.isnan(cox.loc["nrm", "hr"])
+    assert "monotone likelihood" in cox.loc["nrm", "note"]
+    assert cox.loc["relapse", "converged"] and np.isfinite(cox.loc["relapse", "hr"])

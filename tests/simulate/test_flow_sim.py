@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from mrdquant.cytometry.panels import get_panel
+from mrdquant.mfc.panels import get_panel
 from mrdquant.errors import ConfigError, InputError
 from mrdquant.io.fcs import read_fcs
 from mrdquant.simulate.flow import (
@@ -24,8 +24,10 @@ from mrdquant.simulate.flow import (
 # population shares chosen here (not read from the simulator), in % of normal nucleated cells
 B_WEIGHTS = {
     "granulocytes": 45.0,
+    "promyelocytes": 3.0,
     "monocytes": 7.0,
     "T_cells": 12.0,
+    "gd_T_cells": 0.6,
     "NK_cells": 3.0,
     "erythroid": 18.0,
     "myeloid_progenitors": 1.0,
@@ -143,7 +145,7 @@ def test_written_file_reads_back_with_panel_and_keywords(tmp_path):
     panel = get_panel("B-ALL")
     assert s.n_events == 8000 and s.version == "3.1"
     assert s.channels == panel.channel_names
-    assert s.markers == panel.markers
+    assert s.markers == panel.channel_markers
     assert s.channel("CD19").shape == (8000,)
     np.testing.assert_array_equal(s.events, mem.events)
     truth = pd.read_parquet(truth_path)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 
 import numpy as np
 import pandas as pd
@@ -56,6 +55,27 @@ def test_simulate_flow_custom_name(app, tmp_path):
     assert read_fcs(tmp_path / "tube1.fcs").n_events == 1000
 
 
+def test_simulate_flow_scenario_options(app, tmp_path):
+    from mrdquant.simulate.flow import ALTERNATE_CHANNELS
+
+    args = ["simulate", "flow", "--panel", "B-ALL", "--events", "3000", "--seed", "2", "--out", str(tmp_path),
+            "--name", "s", "--marrow", "regenerating", "--phenotype", "shifted", "--layout", "alternate",
+            "--drift", "CD10=1.3, CD45=0.8"]
+    _invoke(app, args)
+    sample = read_fcs(tmp_path / "s.fcs")
+    mem, _ = simulate_bone_marrow("B-ALL", 3000, 1e-3, 2, marrow="regenerating", leukemia_phenotype="shifted",
+                                  channels=ALTERNATE_CHANNELS["B-ALL"], drift={"CD10": 1.3, "CD45": 0.8})
+    assert sample.markers == mem.markers and sample.channels[sample.markers.index("CD19")] == "APC-A"
+    t = sample.channels.index("Time")
+    keep = [i for i in range(len(sample.channels)) if i != t]
+    np.testing.assert_array_equal(sample.events[:, keep], mem.events[:, keep])
+    assert sample.metadata["mrdquant_sim_drift"] == "CD10=1.3;CD45=0.8"
+    for bad, match in ((["--drift", "CD10:1.3"], "MARKER=FACTOR"), (["--layout", "other"], "default or alternate"),
+                       (["--phenotype", "asynchronous"], "leukemia_phenotype")):
+        result = CliRunner().invoke(app, args[:10] + bad)
+        assert result.exit_code != 0 and match in str(result.exception)
+
+
 def test_simulate_flow_bad_panel_is_a_one_line_error(app, tmp_path):
     result = CliRunner().invoke(app, ["simulate", "flow", "--panel", "CLL", "--out", str(tmp_path)])
     assert result.exit_code != 0
@@ -78,9 +98,6 @@ def test_simulate_data_samples(app, tmp_path):
     assert len(list(flow.glob("*.fcs"))) == 5
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("mrdquant.cli._demo") is None, reason="the full command line is not assembled yet"
-)
 def test_through_main(tmp_path, capsys):
     from mrdquant.cli.main import main
 

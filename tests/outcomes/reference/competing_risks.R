@@ -80,7 +80,8 @@ factor_levels <- list(
   bmt = list(disease = c("ALL", "AML low", "AML high")),
   months = list(mrd = c("negative", "single", "combined")),
   small = list(),
-  censored_group = list()
+  censored_group = list(),
+  fg200 = list()
 )
 
 # Cohort "months": monthly follow-up (heavy ties), administrative censoring at 48 months,
@@ -137,6 +138,18 @@ datasets$censored_group <- list(
   strata = c(datasets$small$strata, rep(c("s1", "s2"), 4))
 )
 
+# Cohort "fg200": 200 patients, one binary covariate with a true log SHR near 0.7, where
+# crr's default stopping rule (gtol = 1e-6) stops ~2e-5 short of the maximum.
+set.seed(5)
+n <- 200
+x <- rbinom(n, 1, 0.4)
+t1 <- rexp(n, 0.02 * exp(0.7 * x))
+t2 <- rexp(n, 0.015)
+tc <- runif(n, 10, 120)
+tm <- pmin(t1, t2, tc)
+ev <- ifelse(tm == t1, 1L, ifelse(tm == t2, 2L, 0L))
+datasets$fg200 <- list(time = as.double(ceiling(tm)), event = ev, x = as.double(x))
+
 # ---------------------------------------------------------------- cuminc
 cuminc_entry <- function(name, use_strata, rho, tp) {
   d <- datasets[[name]]
@@ -190,14 +203,18 @@ single <- list(dataset = json_scalar("months"),
                                                              var = one[[nm]]$var)))
 
 # ---------------------------------------------------------------- crr
-crr_entry <- function(name, failcode, terms, formula_rhs) {
+crr_entry <- function(name, failcode, terms, formula_rhs, convergence = "crr") {
   d <- as.data.frame(datasets[[name]][setdiff(names(datasets[[name]]), c("time", "event", "group", "strata"))],
                      stringsAsFactors = FALSE)
   for (f in names(factor_levels[[name]])) d[[f]] <- factor(d[[f]], levels = factor_levels[[name]][[f]])
   mm <- model.matrix(as.formula(paste("~", formula_rhs)), data = d)[, -1, drop = FALSE]
-  fit <- crr(datasets[[name]]$time, datasets[[name]]$event, cov1 = mm, failcode = failcode)
+  # "crr": crr's defaults; "maximum": iterated to the maximum of the pseudo-likelihood
+  ctl <- if (convergence == "crr") list(gtol = 1e-6, maxiter = 10) else list(gtol = 1e-13, maxiter = 100)
+  fit <- crr(datasets[[name]]$time, datasets[[name]]$event, cov1 = mm, failcode = failcode,
+             gtol = ctl$gtol, maxiter = ctl$maxiter)
   s <- summary(fit)
   list(dataset = json_scalar(name), failcode = json_scalar(failcode), terms = terms,
+       convergence = json_scalar(convergence),
        r_terms = colnames(mm), coef = unname(fit$coef), var = unname(fit$var),
        loglik = json_scalar(fit$loglik), loglik_null = json_scalar(fit$loglik.null),
        converged = json_scalar(fit$converged), n = json_scalar(fit$n),
@@ -210,7 +227,12 @@ crr_results <- list(
   crr_entry("bmt", 2, c("age", "fab", "disease[AML low]", "disease[AML high]"), "age + fab + disease"),
   crr_entry("months", 1, c("age", "mrd[single]", "mrd[combined]"), "age + mrd"),
   crr_entry("months", 2, c("age", "mrd[single]", "mrd[combined]"), "age + mrd"),
-  crr_entry("small", 3, c("x"), "x")
+  crr_entry("small", 3, c("x"), "x"),
+  crr_entry("fg200", 1, c("x"), "x"),
+  crr_entry("bmt", 1, c("age", "fab", "disease[AML low]", "disease[AML high]"), "age + fab + disease", "maximum"),
+  crr_entry("months", 2, c("age", "mrd[single]", "mrd[combined]"), "age + mrd", "maximum"),
+  crr_entry("small", 3, c("x"), "x", "maximum"),
+  crr_entry("fg200", 1, c("x"), "x", "maximum")
 )
 
 doc <- list(

@@ -1,10 +1,10 @@
-"""Named MRD panels: marker sets as published, consistent channel names."""
+"""The former panel names (get_panel, available_panels) still work."""
 
 from __future__ import annotations
 
 import pytest
 
-from mrdquant.cytometry.panels import Panel, available_panels, get_panel
+from mrdquant.mfc.panels import Panel, available_panels, get_panel
 from mrdquant.errors import ConfigError
 
 
@@ -37,7 +37,8 @@ def test_t_all_and_aml_markers():
 def test_channel_names_unique_and_markers_aligned(panel_id):
     p = get_panel(panel_id)
     assert len(set(p.channel_names)) == len(p.channel_names)
-    assert len(p.markers) == len(p.channel_names)
+    assert len(p.channel_markers) == len(p.channel_names)
+    assert p.markers == [c.marker for c in p.fluorescence]
     assert all(c.fluorochrome and c.marker for c in p.fluorescence)
     assert all(n.endswith(("-A", "-H")) for n in p.channel_names if n != "Time")
 

@@ -1,0 +1,148 @@
+"""``mrdquant flow``: MFC MRD of FCS files with a panel -> one results table (+ gating plots)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+__all__ = ["flow_files", "register"]
+
+
+def _parse_channels(items: list) -> dict:
+    from ..errors import ConfigError
+
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"--channel {item!r}: expected MARKER=CHANNEL, e.g. CD58=APC-Cy7-A")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def flow_files(
+    files: list,
+    panel: str,
+    out_dir: Path,
+    *,
+    laip: Optional[str] = None,
+    profile: str = "puih_2020",
+    channels: Optional[dict] = None,
+    plots: bool = True,
+    progress: bool = True,
+):
+    """Quantify every file and write ``mfc_results.csv`` / ``.parquet`` (and ``errors.csv``).
+
+    Returns
+    -------
+    (results, errors) : tuple of pandas.DataFrame
+        ``results``: one row per file that could be processed (columns
+        :data:`mrdquant.mfc.quantify.RESULT_COLUMNS`); ``errors``: ``sample_id, path,
+        error_type, error`` for each file that could not (the others finish).
+    """
+    import pandas as pd
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..errors import ConfigError, MrdquantError
+    from ..io.store import write_table
+    from ..mfc.panels import load_panel
+    from ..mfc.quantify import RESULT_COLUMNS, quantify_mfc, results_table
+
+    p = load_panel(panel)  # a bad panel is a usage error for the whole batch
+    if laip is not None:
+        from ..mfc.patient_laip import apply_laip
+
+        apply_laip(p, laip)  # validate once, before any file
+    out = Path(out_dir)
+    results, errors = [], []
+    plot_fn = None
+    if plots:
+        try:
+            from ..mfc.plots import plot_gating as plot_fn  # gating pages, when available
+        except ImportError:
+            plot_fn = None
+    with Progress(TextColumn("flow"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress,
+                  transient=True) as bar:
+        task = bar.add_task("", total=len(files))
+        for f in files:
+            f = Path(f)
+            try:
+                r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
+                results.append(r)
+                if plot_fn is not None and r.gates is not None and len(r.gates):
+                    try:
+                        (out / "plots").mkdir(parents=True, exist_ok=True)
+                        plot_fn(r, out / "plots" / f"{Path(r.sample_id).stem}.png", sample=f)
+                    except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
+                        errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
+                                       "error": f"plot not written: {exc}"})
+            except (MrdquantError, OSError) as exc:
+                errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
+                               "error": str(exc)})
+            bar.update(task, advance=1, description=f.name)
+    table = results_table(results) if results else pd.DataFrame(columns=RESULT_COLUMNS)
+    errs = pd.DataFrame(errors, columns=["sample_id", "path", "error_type", "error"])
+    try:
+        write_table(table, out / "mfc_results.csv")
+        write_table(table, out / "mfc_results.parquet")
+        if len(errs):
+            write_table(errs, out / "errors.csv")
+    except OSError as exc:
+        raise ConfigError(f"{out}: cannot write the results ({exc.strerror or exc})") from None
+    return table, errs
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``flow`` to the ``mrdquant`` command line."""
+
+    @app.command("flow")
+    def flow(
+        files: List[Path] = typer.Argument(..., help="FCS files (follow-up tubes)."),
+        panel: str = typer.Option(..., "--panel", help="Panel id (B-ALL, PUIH B-ALL, T-ALL, AML) or a panel .toml file."),
+        laip: Optional[Path] = typer.Option(None, "--laip", help="Patient LAIP file (from diagnosis) instead of the panel's LAIP."),
+        out: Path = typer.Option(Path("mrdquant_flow"), "--out", help="Output folder (created if needed)."),
+        profile: str = typer.Option("puih_2020", "--profile", help="Threshold profile (LOD, LLOQ, positivity)."),
+        channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
+        plots: bool = typer.Option(True, "--plots/--no-plots", help="Write a gating page per file in OUT/plots/."),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+    ) -> None:
+        """MFC MRD of FCS files: QC, gates placed per file, LAIP, MRD % and report category.
+
+        Writes OUT/mfc_results.csv and .parquet (one row per file: status, mrd_pct, LAIP and
+        denominator events, sensitivity, QC counts, placed gates, provenance) -- the table
+        `mrdquant calls` reads for the MFC side. Files that fail are reported on stderr and
+        in OUT/errors.csv; the others finish (exit code 1).
+        """
+        table, errors = flow_files(list(files), panel, out, laip=str(laip) if laip else None, profile=profile,
+                                   channels=_parse_channels(channel), plots=plots, progress=progress)
+        typer.echo(f"{len(table)} file(s) -> {Path(out) / 'mfc_results.csv'}", err=True)
+        for row in table.itertuples(index=False):
+            pct = "" if row.mrd_pct != row.mrd_pct or row.status == "not evaluable" else f" {row.mrd_pct:.4g}%"
+            typer.echo(f"{row.sample_id}: {row.status}{pct} ({row.laip_events} / {row.denominator_events} events)")
+        for row in errors.itertuples(index=False):
+            msg = row.error if str(row.error).startswith(str(row.path)) else f"{row.path}: {row.error}"
+            typer.echo(f"mrdquant: error: {msg}", err=True)
+        if len(errors):
+            raise typer.Exit(code=1)
+
+    @app.command("laip")
+    def laip_cmd(
+        diagnostic: Path = typer.Argument(..., help="The patient's diagnostic FCS file."),
+        panel: str = typer.Option(..., "--panel", help="Panel id or panel .toml file (the follow-ups' panel)."),
+        out: Path = typer.Option(..., "--out", help="LAIP file to write (.toml)."),
+        patient: str = typer.Option("", "--patient", help="Patient id written into the file."),
+        channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
+    ) -> None:
+        """Derive a patient-specific LAIP from the diagnostic tube and write it as editable TOML.
+
+        Apply it to follow-ups with `mrdquant flow FILES --panel P --laip OUT`.
+        """
+        from ..mfc.patient_laip import derive_laip, write_laip
+
+        pl = derive_laip(diagnostic, panel, patient_id=patient, channels=_parse_channels(channel))
+        path = write_laip(pl, out)
+        typer.echo(f"{pl.laip.description} -> {path}", err=True)
