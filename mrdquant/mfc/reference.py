@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib
-import io
 import json
 import math
 import os
@@ -82,16 +80,11 @@ def panel_identity(panel) -> tuple[str, str, list[str]]:
 
 
 def prepare_sample(sample, panel):
-    """Compensated, transformed marker values and denominator mask of a sample.
+    """Compensated, transformed marker values and denominator mask of a sample
+    (:func:`mrdquant.mfc.prepare`: the panel's channel resolution, QC and denominator)."""
+    from .preparation import prepare
 
-    :func:`mrdquant.mfc.prepare` (the panel's QC and denominator chain) when it is
-    available, otherwise the minimal chain of :mod:`._prepare_standin`.
-    """
-    mfc = importlib.import_module("mrdquant.mfc")
-    prep = getattr(mfc, "prepare", None)
-    if prep is None:
-        from ._prepare_standin import prepare as prep
-    return prep(sample, panel)
+    return prepare(sample, panel)
 
 
 def features_of(prepared, mask: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
