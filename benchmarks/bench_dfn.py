@@ -49,13 +49,9 @@ sys.path.insert(0, str(ROOT / "tests" / "mfc"))
 
 
 def _normals(n, events, seed0, panel="B-ALL"):
-    from mrdquant.simulate.flow import simulate_bone_marrow
+    from _dfn_sim import simulate_normals
 
-    out = []
-    for i in range(n):
-        pf = {"hematogones_I": 0.02, "hematogones_II": 0.05, "hematogones_III": 0.03} if i % 2 else None
-        out.append(simulate_bone_marrow(panel, events, 0.0, seed0 + i, population_fractions=pf)[0])
-    return out
+    return simulate_normals(panel, n, events, seed0)
 
 
 def _followup(events, mrd, seed):

@@ -32,8 +32,14 @@ def flow_files(
     channels: Optional[dict] = None,
     plots: bool = True,
     progress: bool = True,
+    reference: Optional[str] = None,
 ):
     """Quantify every file and write ``mfc_results.csv`` / ``.parquet`` (and ``errors.csv``).
+
+    With ``reference`` (a normal-marrow reference, ``mrdquant reference fit``), each file
+    also gets DfN MRD and the integrated LAIP + DfN call, written one row per file to
+    ``dfn_results.csv`` / ``.parquet`` (``DfnResult.to_row()`` plus
+    ``IntegratedResult.to_row()``) and ``dfn_populations.csv``.
 
     Returns
     -------
@@ -56,8 +62,16 @@ def flow_files(
         from ..mfc.patient_laip import apply_laip
 
         apply_laip(p, laip)  # validate once, before any file
+    ref = None
+    if reference is not None:
+        from ..mfc.dfn import integrated_call, quantify_dfn
+        from ..mfc.reference import NormalReference
+
+        ref = NormalReference.load(reference)  # a bad reference is a usage error for the batch
+        ref.check_panel(p, where=str(reference))
     out = Path(out_dir)
     results, errors = [], []
+    dfn_rows, dfn_pops = [], []
     plot_fn = None
     if plots:
         try:
@@ -72,6 +86,13 @@ def flow_files(
             f = Path(f)
             try:
                 r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
+                if ref is not None:
+                    d = quantify_dfn(f, ref, profile, panel=p, sample_id=r.sample_id)
+                    row = d.to_row()
+                    row.update({k: v for k, v in integrated_call(r, d).to_row().items() if k not in row})
+                    dfn_rows.append(row)
+                    if len(d.populations):
+                        dfn_pops.append(d.populations.assign(sample_id=r.sample_id))
                 results.append(r)
                 if plot_fn is not None and r.gates is not None and len(r.gates):
                     try:
@@ -91,6 +112,12 @@ def flow_files(
         write_table(table, out / "mfc_results.parquet")
         if len(errs):
             write_table(errs, out / "errors.csv")
+        if ref is not None:
+            dfn_table = pd.DataFrame(dfn_rows)
+            write_table(dfn_table, out / "dfn_results.csv")
+            write_table(dfn_table, out / "dfn_results.parquet")
+            if dfn_pops:
+                write_table(pd.concat(dfn_pops, ignore_index=True), out / "dfn_populations.csv")
     except OSError as exc:
         raise ConfigError(f"{out}: cannot write the results ({exc.strerror or exc})") from None
     return table, errs
@@ -109,16 +136,22 @@ def register(app: typer.Typer) -> None:
         channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
         plots: bool = typer.Option(True, "--plots/--no-plots", help="Write a gating page per file in OUT/plots/."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar on stderr."),
+        reference: Optional[Path] = typer.Option(
+            None, "--reference", help="Normal-marrow reference (.npz): adds DfN and the integrated LAIP + DfN call."
+        ),
     ) -> None:
         """MFC MRD of FCS files: QC, gates placed per file, LAIP, MRD % and report category.
 
         Writes OUT/mfc_results.csv and .parquet (one row per file: status, mrd_pct, LAIP and
         denominator events, sensitivity, QC counts, placed gates, provenance) -- the table
         `mrdquant calls` reads for the MFC side. Files that fail are reported on stderr and
-        in OUT/errors.csv; the others finish (exit code 1).
+        in OUT/errors.csv; the others finish (exit code 1). With --reference, also
+        OUT/dfn_results.csv/.parquet (DfN events, integrated LAIP + DfN call, agreement:
+        both / LAIP only / DfN only) and OUT/dfn_populations.csv.
         """
         table, errors = flow_files(list(files), panel, out, laip=str(laip) if laip else None, profile=profile,
-                                   channels=_parse_channels(channel), plots=plots, progress=progress)
+                                   channels=_parse_channels(channel), plots=plots, progress=progress,
+                                   reference=str(reference) if reference else None)
         typer.echo(f"{len(table)} file(s) -> {Path(out) / 'mfc_results.csv'}", err=True)
         for row in table.itertuples(index=False):
             pct = "" if row.mrd_pct != row.mrd_pct or row.status == "not evaluable" else f" {row.mrd_pct:.4g}%"

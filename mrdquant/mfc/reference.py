@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
-import importlib
-import io
 import json
 import math
 import os
@@ -39,6 +37,9 @@ REFERENCE_FORMAT_VERSION = 1
 #: scatter parameters appended to the markers as features, ``log10(x) / log10(262144)``
 SCATTER_FEATURES = ("FSC-A", "SSC-A")
 _SCATTER_TOP = 262144.0
+#: share of least-dense normal events (under the coarse mixture) that the second half of
+#: the training sample is drawn from
+_SPARSE_QUANTILE = 0.05
 _ARRAYS = ("weights", "means", "covariances", "plot_events")
 
 
@@ -79,16 +80,11 @@ def panel_identity(panel) -> tuple[str, str, list[str]]:
 
 
 def prepare_sample(sample, panel):
-    """Compensated, transformed marker values and denominator mask of a sample.
+    """Compensated, transformed marker values and denominator mask of a sample
+    (:func:`mrdquant.mfc.prepare`: the panel's channel resolution, QC and denominator)."""
+    from .preparation import prepare
 
-    :func:`mrdquant.mfc.prepare` (the panel's QC and denominator chain) when it is
-    available, otherwise the minimal chain of :mod:`._prepare_standin`.
-    """
-    mfc = importlib.import_module("mrdquant.mfc")
-    prep = getattr(mfc, "prepare", None)
-    if prep is None:
-        from ._prepare_standin import prepare as prep
-    return prep(sample, panel)
+    return prepare(sample, panel)
 
 
 def features_of(prepared, mask: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
@@ -351,7 +347,7 @@ class NormalReference:
         coarse = fit_mixture(uni, max(2, n_components // 2), seed=seed)
         for m in fit_parts:
             dens = score_mixture(m, coarse)[0]
-            low = np.flatnonzero(dens < np.quantile(dens, 0.05))
+            low = np.flatnonzero(dens < np.quantile(dens, _SPARSE_QUANTILE))
             take = min(per, low.size)
             sparse.append(m[np.sort(rng.choice(low, take, replace=False))])
         fit_x = np.concatenate([uni] + sparse).astype(np.float64)

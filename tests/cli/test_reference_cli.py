@@ -52,7 +52,7 @@ def test_dfn_with_laip_writes_integrated_rows_and_reports_bad_files(files, tmp_p
     assert row.both_events + row.laip_only_events == row.laip_events
     errs = pd.read_csv(out / "dfn_errors.csv")
     assert set(errs.sample_id) == {"aml", "broken"}
-    assert "reference expects 'CD58'" in errs.set_index("sample_id").error["aml"]
+    assert "CD58" in errs.set_index("sample_id").error["aml"]
     assert (out / "plots" / "followup_dfn.png").stat().st_size > 10_000
     pops = pd.read_csv(out / "dfn_populations.csv")
     assert pops.events.sum() == row.dfn_events
@@ -71,3 +71,25 @@ def test_tampered_reference_is_one_clean_error(files, tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "bad.npz" in err and ("modified or corrupted" in err or "not a readable" in err)
+
+
+def test_flow_with_reference_adds_dfn_and_integrated_rows(files, tmp_path):
+    out = tmp_path / "flow"
+    code = main(["flow", str(files["follow"]), "--panel", "B-ALL", "--reference", str(files["ref"]),
+                 "--out", str(out), "--no-plots", "--no-progress"])
+    assert code == 0
+    mfc = pd.read_csv(out / "mfc_results.csv")
+    dfn = pd.read_csv(out / "dfn_results.csv")
+    assert dfn.sample_id.tolist() == mfc.sample_id.tolist()
+    row = dfn.iloc[0]
+    assert row.laip_events == mfc.laip_events.iloc[0]
+    assert row.integrated_events == row.laip_events + row.dfn_only_events
+    assert row.agreement == "both positive"
+    truth = pd.read_parquet(files["truth"])
+    assert abs(row.dfn_events - truth.is_leukemic.sum()) <= 0.1 * truth.is_leukemic.sum()
+
+
+def test_flow_with_reference_of_another_panel_is_a_usage_error(files, tmp_path, capsys):
+    code = main(["flow", str(files["aml"]), "--panel", "AML", "--reference", str(files["ref"]),
+                 "--out", str(tmp_path / "o"), "--no-plots", "--no-progress"])
+    assert code == 2 and "fitted for panel 'B-ALL'" in capsys.readouterr().err

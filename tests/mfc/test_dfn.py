@@ -1,6 +1,7 @@
 """DfN MRD on simulated follow-ups against a reference fitted on separately simulated normals.
 
-CI-sized: references from 3 normal marrows of 100,000 events, follow-ups of 150,000-200,000
+CI-sized: references from 6 normal marrows of 100,000 events (three regenerating, so the
+fitted part always holds one), follow-ups of 150,000-200,000
 events; the full-size multi-seed evaluation is in ``test_dfn_evaluation.py`` (slow).
 """
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from mrdquant.errors import ReferenceFileError
+from mrdquant.errors import ConfigError, ReferenceFileError
 from mrdquant.mfc.dfn import POPULATION_COLUMNS, integrated_call, quantify_dfn
 from mrdquant.mfc.reference import NormalReference
 
@@ -24,13 +25,13 @@ def _f1(pred, truth):
 
 @pytest.fixture(scope="module")
 def b_ref(tmp_path_factory):
-    ref = NormalReference.fit(simulate_normals("B-ALL", 3, 100_000, 9000), "B-ALL", seed=0)
+    ref = NormalReference.fit(simulate_normals("B-ALL", 6, 100_000, 9000), "B-ALL", seed=0)
     return ref.save(tmp_path_factory.mktemp("ref") / "b_all.npz")
 
 
 @pytest.fixture(scope="module")
 def aml_ref():
-    return NormalReference.fit(simulate_normals("AML", 3, 100_000, 9100), "AML", seed=0)
+    return NormalReference.fit(simulate_normals("AML", 6, 100_000, 9100), "AML", seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +48,10 @@ def test_reference_records_panel_training_and_calibration(b_ref):
     ref = NormalReference.load(b_ref)
     assert ref.panel_id == "B-ALL" and len(ref.panel_hash) == 64
     assert ref.features == ("CD58", "CD10", "CD34", "CD19", "CD38", "CD20", "Syto41", "CD45", "FSC-A", "SSC-A")
-    assert [t["role"] for t in ref.training].count("calibration") == 1 and len(ref.training) == 3
+    assert [t["role"] for t in ref.training].count("calibration") == 2 and len(ref.training) == 6
     assert ref.calibration["achieved_fp_event_rate"] <= ref.calibration["fp_event_rate"]
     # the held-out normal marrow has no DfN population
-    assert ref.calibration["dfn_events_per_sample"] == [0]
+    assert ref.calibration["dfn_events_per_sample"] == [0, 0]
 
 
 @pytest.mark.parametrize("mrd,seed", [(1e-2, 1), (1e-3, 2), (1e-3, 3)])
@@ -91,12 +92,14 @@ def test_asynchronous_only_aml_blasts_found(aml_ref, mrd, seed):
     assert res.status == "positive" and res.disease == "AML"
 
 
-def test_normal_marrows_have_no_dfn_events(b_ref, aml_ref):
+def test_normal_marrows_are_not_called_positive(b_ref, aml_ref):
+    # odd i: regenerating (hematogone-rich) marrow
     for i, (panel, ref) in enumerate([("B-ALL", b_ref), ("B-ALL", b_ref), ("AML", aml_ref), ("AML", aml_ref)]):
         sample = simulate_normals(panel, 2, 150_000, 7000 + 10 * i)[i % 2]
         res = quantify_dfn(sample, ref)
-        assert res.laip_events == 0 and res.status in ("negative", "not evaluable"), res.reason
-        assert len(res.populations) == 0
+        assert res.status in ("negative", "not evaluable"), res.reason
+        if i % 2 == 0:
+            assert res.laip_events == 0 and len(res.populations) == 0, res.reason
 
 
 def test_measured_mrd_tracks_true_mrd(b_ref):
@@ -118,12 +121,13 @@ def test_too_few_events_is_not_evaluable(b_ref):
 
 def test_reference_of_another_panel_is_refused(b_ref, aml_ref):
     aml_sample, _ = simulate_followup("AML", 5_000, 0.0, 78)
-    with pytest.raises(ReferenceFileError, match=r"FITC-A is 'CD7', reference expects 'CD58'"):
+    # refused by the panel's channel resolution (prepare) or by the reference's stain check
+    with pytest.raises((ReferenceFileError, ConfigError), match=r"CD58"):
         quantify_dfn(aml_sample, b_ref)
     b_sample, _ = simulate_followup("B-ALL", 5_000, 0.0, 79)
     with pytest.raises(ReferenceFileError, match="fitted for panel 'B-ALL'.*uses panel 'AML'"):
         quantify_dfn(b_sample, b_ref, panel="AML")
-    with pytest.raises(ReferenceFileError, match="FITC-A is 'CD58', reference expects 'CD7'"):
+    with pytest.raises((ReferenceFileError, ConfigError), match="CD7"):
         quantify_dfn(b_sample, aml_ref)
 
 
