@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..cytometry.laip import DETECTED_BELOW_THRESHOLD
 from ..errors import ClinicalDataError
 
 __all__ = ["merge_results", "MFC_CALLS"]
@@ -87,8 +88,10 @@ def merge_results(
     DataFrame
         ``sheet``'s columns followed by ``mfc``, ``mfc_pct`` (%), ``mfc_reason``, ``wt1``,
         ``wt1_pct`` (% of ABL1), ``wt1_reason``. MFC report categories map through
-        :data:`MFC_CALLS` ("positive, not quantifiable" counts as positive); a method
-        without a link is missing (empty), not negative.
+        :data:`MFC_CALLS` ("positive, not quantifiable" counts as positive); an MFC
+        negative whose ``detected`` is true (LAIP events at or above the LOD) reads
+        "negative (detected below threshold)", which the timeline counts as negative; a
+        method without a link is missing (empty), not negative.
 
     Raises
     ------
@@ -111,7 +114,11 @@ def merge_results(
         unknown_status = sorted(set(rows["status"].dropna()) - set(MFC_CALLS))
         if unknown_status:
             raise ClinicalDataError(f"MFC results: status {unknown_status[0]!r} is not one of {list(MFC_CALLS)}")
-        out["mfc"] = _text(rows["status"].map(MFC_CALLS))
+        calls = rows["status"].map(MFC_CALLS)
+        if "detected" in rows:  # keep a negative with LAIP events at or above the LOD visible
+            below = (calls == "negative") & rows["detected"].map(lambda v: v is True or str(v).lower() == "true")
+            calls = calls.where(~below, DETECTED_BELOW_THRESHOLD)
+        out["mfc"] = _text(calls)
         out["mfc_pct"] = rows["mrd_pct"].astype(float)
         out["mfc_reason"] = _text(rows["reason"])
     if wt1 is not None:

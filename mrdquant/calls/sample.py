@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..io.clinical import METHODS, read_patients, read_samples
+from ..cytometry.laip import DETECTED_BELOW_THRESHOLD
 from ..profiles import Profile
 from .rules import TimelineRules, timeline_rules
 
@@ -28,6 +29,7 @@ SAMPLE_COLUMNS = [
     "days_from_hsct",
     "specimen",
     "mfc",
+    "mfc_detail",
     "wt1",
     "mfc_pct",
     "wt1_pct",
@@ -72,6 +74,9 @@ def call_samples(
     DataFrame
         One row per sample, columns :data:`SAMPLE_COLUMNS`:
 
+        - ``mfc_detail``: ``mfc``, except ``"negative (detected below threshold)"`` for an
+          MFC negative whose LAIP events reached the LOD (input ``mfc`` written that way,
+          or an ``mfc_detected`` column); still a negative for every rule;
         - ``mrd``: ``"positive"``, ``"negative"`` or ``"not evaluable"``;
         - ``positive_methods``, ``negative_methods``, ``not_evaluable_methods``: method
           codes joined by ``","`` (``""`` when none); a method not done counts as not
@@ -151,6 +156,7 @@ def _call(table: pd.DataFrame, rules: TimelineRules) -> pd.DataFrame:
             ),
             "specimen": table["specimen"].to_numpy(),
             "mfc": table["mfc"].to_numpy(),
+            "mfc_detail": _mfc_detail(table),
             "wt1": table["wt1"].to_numpy(),
             "mfc_pct": pcts["mfc"],
             "wt1_pct": pcts["wt1"],
@@ -169,6 +175,15 @@ def _call(table: pd.DataFrame, rules: TimelineRules) -> pd.DataFrame:
         }
     )
     return out[SAMPLE_COLUMNS]
+
+
+def _mfc_detail(table: pd.DataFrame) -> np.ndarray:
+    """``mfc`` with a negative whose LAIP events reached the LOD spelled out."""
+    detail = table["mfc"].to_numpy(dtype=object).copy()
+    if "mfc_detected" in table:
+        below = (table["mfc"] == "negative").to_numpy() & table["mfc_detected"].to_numpy(dtype=bool)
+        detail[below] = DETECTED_BELOW_THRESHOLD
+    return detail
 
 
 def _level(pos: list[str], values: dict[str, float], rules: TimelineRules):

@@ -68,6 +68,9 @@ TOXICITY_DATES = (
     "fungal_infection_date",
 )
 
+#: an MFC negative with LAIP events at or above the LOD (``MfcResult.status_detail``)
+_DETECTED_BELOW_THRESHOLD = "negative (detected below threshold)"
+
 _RESULT_ALIASES = {
     "positive": "positive",
     "pos": "positive",
@@ -77,7 +80,7 @@ _RESULT_ALIASES = {
     "neg": "negative",
     "-": "negative",
     "not detected": "negative",
-    "negative (detected below threshold)": "negative",  # status_detail of mrdquant's MFC tables
+    _DETECTED_BELOW_THRESHOLD: "negative",  # status_detail of mrdquant's MFC tables
     "positive, not quantifiable": "positive",
     "not evaluable": "not evaluable",
     "not_evaluable": "not evaluable",
@@ -413,6 +416,15 @@ def read_samples(
             out[method] = pd.Series(codes, index=df.index, dtype=object)
         else:
             out[method] = ""
+    # MFC negatives whose LAIP events reached the LOD stay negative, but remain visible:
+    # written as "negative (detected below threshold)" or flagged in an mfc_detected column
+    detected = pd.Series(False, index=df.index, dtype=bool)
+    if "mfc" in df.columns:
+        detected |= df["mfc"].map(lambda v: _text(v).lower() == _DETECTED_BELOW_THRESHOLD).astype(bool)
+    if "mfc_detected" in df.columns:
+        flag = df["mfc_detected"].map(lambda v: _text(v).lower() in ("true", "1", "yes"))
+        detected |= flag.astype(bool) & (out["mfc"] == "negative")
+    out["mfc_detected"] = detected
 
     specimens = []
     for pos, value in enumerate(df["specimen"].tolist()):
@@ -441,7 +453,7 @@ def read_samples(
 
     columns = [
         "patient_id", "sample_id", "date", "specimen", *METHODS,
-        *(f"{m}_pct" for m in METHODS), *(f"{m}_reason" for m in METHODS),
+        *(f"{m}_pct" for m in METHODS), *(f"{m}_reason" for m in METHODS), "mfc_detected",
     ]
     out = out[columns]
 

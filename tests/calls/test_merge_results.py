@@ -71,3 +71,31 @@ def test_duplicate_result_ids_and_missing_columns_are_refused():
         merge_results(_sheet().drop(columns="specimen"))
     with pytest.raises(ClinicalDataError, match="qpcr_sample"):
         merge_results(_sheet().drop(columns="qpcr_sample"), wt1=WT1)
+
+
+def test_detected_below_threshold_stays_visible_through_sample_calls():
+    """An MFC negative whose LAIP events reached the LOD is still a negative for every
+    rule, but the merged sheet and the sample calls say "negative (detected below
+    threshold)" next to it (issue: detected made visible in every table)."""
+    import pandas as pd
+
+    from mrdquant.calls.merge import merge_results
+    from mrdquant.calls.sample import call_samples
+    from mrdquant.io.clinical import read_samples
+
+    pts = pd.DataFrame({"patient_id": ["P1"], "hsct_date": ["2020-01-01"], "diagnosis": ["B-ALL"]})
+    sheet = pd.DataFrame({"patient_id": ["P1"] * 3, "sample_id": ["s1", "s2", "s3"],
+                          "date": ["2020-02-01", "2020-03-01", "2020-04-01"], "specimen": ["BM"] * 3,
+                          "fcs_sample_id": ["a", "b", "c"]})
+    mfc = pd.DataFrame({"sample_id": ["a", "b", "c"], "status": ["negative", "negative", "positive"],
+                        "detected": [True, False, True], "mrd_pct": [0.005, 0.0, 0.5], "reason": ["", "", ""]})
+    merged = merge_results(sheet, mfc=mfc)
+    assert merged["mfc"].tolist() == ["negative (detected below threshold)", "negative", "positive"]
+    calls = call_samples(merged, patients=pts, profile="puih_2020")
+    assert calls["mfc"].tolist() == ["negative", "negative", "positive"]
+    assert calls["mfc_detail"].tolist() == ["negative (detected below threshold)", "negative", "positive"]
+    assert calls["mrd"].tolist() == ["negative", "negative", "positive"]
+    # reading the validated table again keeps the flag (idempotent)
+    once = read_samples(merged, pts)
+    assert once["mfc_detected"].tolist() == [True, False, False]
+    assert read_samples(once, pts)["mfc_detected"].tolist() == [True, False, False]
