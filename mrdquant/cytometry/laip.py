@@ -368,7 +368,12 @@ def _reason(code: int, laip: int, denom: int, lod: int, lloq: int, min_den: int,
             f"(< {min_den} needed for a negative call; sensitivity {sens_pct:.3g}%, {thr_txt})"
         )
     if code == _NEG and laip < lod:
-        return f"{laip} LAIP events < LOD {lod}; sensitivity {sens_pct:.3g}% with {denom} denominator events"
+        text = f"{laip} LAIP events < LOD {lod}; sensitivity {sens_pct:.3g}% with {denom} denominator events"
+        if thr_pct is not None and sens_pct > thr_pct:
+            # only a lowered min_denominator_events lets such a sample be called negative
+            text += (f"; this does not reach the positivity {thr_txt}: MRD below {sens_pct:.3g}% cannot be "
+                     f"excluded (negative by min_denominator_events {min_den})")
+        return text
     if code == _NEG:
         return f"{laip} LAIP events detected (>= LOD {lod}) but MRD {pct:.3g}% is below the positivity {thr_txt}"
     if code == _PNQ:

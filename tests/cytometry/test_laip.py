@@ -253,3 +253,16 @@ def test_status_detail_reads_back_as_negative_in_a_samples_table(tmp_path):
     df = pd.DataFrame({"patient_id": ["P1", "P1"], "sample_id": ["a", "b"], "date": ["2020-01-01", "2020-02-01"],
                        "specimen": "BM", "mfc": ["negative (detected below threshold)", "positive, not quantifiable"]})
     assert read_samples(df)["mfc"].tolist() == ["negative", "positive"]
+
+
+def test_negative_by_a_lowered_min_denominator_says_the_threshold_is_not_reached():
+    """A negative whose sensitivity (LOD / denominator) is above the positivity threshold
+    (possible only when min_denominator is lowered) says so in its reason."""
+    r = quantify_mrd(0, 1855, min_denominator=1000)
+    assert r.status == "negative"
+    assert r.sensitivity == pytest.approx(20 / 1855)
+    assert "does not reach the positivity threshold 0.01%" in r.reason
+    assert "MRD below 1.08% cannot be excluded" in r.reason
+    assert "min_denominator_events 1000" in r.reason
+    # with enough events the reason stays the plain one
+    assert "does not reach" not in quantify_mrd(0, 300_000, min_denominator=1000).reason
