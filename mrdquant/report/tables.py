@@ -206,10 +206,13 @@ TABLE_KINDS: dict[str, _Spec] = {
         "MRD call per sample",
         (("patient_id", "Patient", None), ("sample_id", "Sample", None), ("date", "Date", None),
          ("days_from_hsct", "Day after HSCT", _int), ("specimen", "Specimen", None), ("mfc", "MFC", None),
-         ("mfc_pct", "MFC (%)", fmt_sig), ("wt1", "WT1", None), ("wt1_pct", "WT1 (% of ABL1)", fmt_sig),
+         # mfc_detail (when the table has it) replaces mfc, as status_detail does above
+         ("mfc_detail", "MFC", None), ("mfc_pct", "MFC (%)", fmt_sig), ("wt1", "WT1", None), ("wt1_pct", "WT1 (% of ABL1)", fmt_sig),
          ("mrd", "MRD call", None), ("counts", "Counts for the timeline", _bool), ("reason", "Reason", None),
          ("level", "Level", None)),
         {"Counts for the timeline": "no: a specimen type the profile does not count (e.g. PB when only BM counts)",
+         "MFC: negative (detected below threshold)": "LAIP events at or above the LOD, but MFC MRD below the "
+                                                     "positivity threshold: a negative for every rule",
          **{f"MRD call: {k}": v for k, v in _CALL_LEGEND.items()}},
         _PROVENANCE,
         ("positive_methods", "negative_methods", "not_evaluable_methods", "complete", "mfc_level", "wt1_level",
