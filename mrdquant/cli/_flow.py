@@ -74,10 +74,7 @@ def flow_files(
     dfn_rows, dfn_pops = [], []
     plot_fn = None
     if plots:
-        try:
-            from ..mfc.plots import plot_gating as plot_fn  # gating pages, when available
-        except ImportError:
-            plot_fn = None
+        from ..mfc.plots import plot_gating as plot_fn
     with Progress(TextColumn("flow"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress,
                   transient=True) as bar:
