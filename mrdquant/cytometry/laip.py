@@ -42,7 +42,7 @@ import pandas as pd
 
 from .._version import __version__
 from ..errors import ConfigError, InputError
-from ..profiles import Profile, Threshold, load_profile
+from ..profiles import Profile, Threshold, load_profile, thresholds_table
 
 __all__ = [
     "MfcResult",
@@ -215,10 +215,7 @@ class MfcResult:
 
     def thresholds_table(self) -> pd.DataFrame:
         """The thresholds used, one row each: ``parameter, value, unit, source``."""
-        return pd.DataFrame(
-            [{"parameter": k, "value": t.value, "unit": t.unit, "source": t.source} for k, t in self.thresholds.items()],
-            columns=["parameter", "value", "unit", "source"],
-        )
+        return thresholds_table(self.thresholds)
 
 
 # --------------------------------------------------------------------------- thresholds

@@ -24,7 +24,7 @@ import pandas as pd
 from .._version import __version__
 from ..cytometry.laip import MFC_STATUSES, _classify, _reason, _resolve_thresholds
 from ..errors import InputError, ReferenceFileError
-from ..profiles import Threshold
+from ..profiles import Threshold, thresholds_table
 from .novelty import group_novel_events
 from .reference import NormalReference, _resolve_panel, _sample_label, features_of, prepare_sample
 
@@ -126,10 +126,7 @@ class DfnResult:
 
     def thresholds_table(self) -> pd.DataFrame:
         """The thresholds used, one row each: ``parameter, value, unit, source``."""
-        return pd.DataFrame(
-            [{"parameter": k, "value": t.value, "unit": t.unit, "source": t.source} for k, t in self.thresholds.items()],
-            columns=["parameter", "value", "unit", "source"],
-        )
+        return thresholds_table(self.thresholds)
 
     def to_row(self) -> dict:
         """One flat row (``dfn_`` prefixed counts, status and provenance)."""

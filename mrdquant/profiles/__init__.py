@@ -29,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-__all__ = ["Threshold", "Profile", "load_profile", "available_profiles", "UNSET"]
+__all__ = ["Threshold", "thresholds_table", "Profile", "load_profile", "available_profiles", "UNSET"]
 
 UNSET = "unset"
 
@@ -60,6 +60,14 @@ class Threshold:
     @property
     def is_set(self) -> bool:
         return self.value is not None
+
+
+def thresholds_table(thresholds: "dict[str, Threshold]") -> pd.DataFrame:
+    """The thresholds a result used, one row each: ``parameter, value, unit, source``."""
+    return pd.DataFrame(
+        [{"parameter": k, "value": t.value, "unit": t.unit, "source": t.source} for k, t in thresholds.items()],
+        columns=["parameter", "value", "unit", "source"],
+    )
 
 
 @dataclass(frozen=True)
