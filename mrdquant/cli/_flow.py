@@ -64,8 +64,13 @@ def flow_files(
         apply_laip(p, laip)  # validate once, before any file
     ref = None
     if reference is not None:
+        from ..io.fcs import read_fcs
         from ..mfc.dfn import integrated_call, quantify_dfn
+        from ..mfc.preparation import prepare
+        from ..mfc.quantify import MIN_FILE_EVENTS, _resolve_laip
         from ..mfc.reference import NormalReference
+
+        laip_panel = _resolve_laip(p, laip)[0]
 
         ref = NormalReference.load(reference)  # a bad reference is a usage error for the batch
         ref.check_panel(p, where=str(reference))
@@ -82,9 +87,14 @@ def flow_files(
         for f in files:
             f = Path(f)
             try:
-                r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
-                if ref is not None:
-                    d = quantify_dfn(f, ref, profile, panel=p, sample_id=r.sample_id)
+                if ref is None:
+                    r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
+                else:  # prepare the file once for the LAIP and the DfN call
+                    src = read_fcs(f)
+                    if src.n_events >= MIN_FILE_EVENTS:
+                        src = prepare(src, laip_panel, channels=channels, sample_id=f.name)
+                    r = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels)
+                    d = quantify_dfn(src, ref, profile, panel=p, sample_id=r.sample_id)
                     row = d.to_row()
                     row.update({k: v for k, v in integrated_call(r, d).to_row().items() if k not in row})
                     dfn_rows.append(row)

@@ -79,7 +79,10 @@ def quantify_mfc(
 
     Parameters
     ----------
-    sample : FlowSample or path
+    sample : FlowSample, path or PreparedSample
+        A :class:`~mrdquant.mfc.PreparedSample` (from :func:`mrdquant.mfc.prepare` with
+        this panel and LAIP) is used as it is, so a caller that also needs the prepared
+        events (e.g. for :func:`mrdquant.quantify_dfn`) prepares the file once.
     panel : str, path or Panel
         Bundled panel id/alias, a panel ``.toml`` or a :class:`~mrdquant.mfc.panels.Panel`.
     profile : str or Profile, default "puih_2020"
@@ -115,14 +118,24 @@ def quantify_mfc(
     FCSError
         The file cannot be read.
     """
-    from .preparation import prepare
+    from .preparation import PreparedSample, prepare
 
     p = load_panel(panel)
     gp, laip_id, laip_src = _resolve_laip(p, laip)
-    s = sample if isinstance(sample, FlowSample) else read_fcs(sample) if isinstance(sample, (str, os.PathLike)) else None
-    if s is None:
-        raise ConfigError(f"sample: expected a FlowSample or an FCS path, got {type(sample).__name__}")
-    sid = sample_id or (s.path.name if s.path is not None else "in-memory")
+    prepared = sample if isinstance(sample, PreparedSample) else None
+    if prepared is not None:
+        s = prepared.sample
+    elif isinstance(sample, FlowSample):
+        s = sample
+    elif isinstance(sample, (str, os.PathLike)):
+        s = read_fcs(sample)
+    else:
+        raise ConfigError(f"sample: expected a FlowSample, an FCS path or a PreparedSample, got {type(sample).__name__}")
+    sid = sample_id or (prepared.sample_id if prepared is not None else None) or (
+        s.path.name if s.path is not None else "in-memory")
+    if prepared is not None and laip_id not in prepared.gate_masks:
+        raise ConfigError(f"{sid}: the prepared sample has no gate {laip_id!r}: it was prepared with another "
+                          "panel or LAIP than this call's")
     params = {"qc": qc, "min_events": int(min_events), "channels": dict(channels or {}), "seed": int(seed),
               "lod_events": lod_events, "lloq_events": lloq_events, "min_denominator": min_denominator,
               "threshold_pct": threshold_pct}
@@ -155,7 +168,7 @@ def quantify_mfc(
                                         "percent_parent"]),
             provenance=prov,
         )
-    ps = prepare(s, gp, channels=channels, qc=qc, sample_id=sid, seed=seed)
+    ps = prepared if prepared is not None else prepare(s, gp, channels=channels, qc=qc, sample_id=sid, seed=seed)
     mask = ps.gate_masks[laip_id]
     n_laip = int(np.count_nonzero(mask))
     n_den = int(np.count_nonzero(ps.denominator_mask))

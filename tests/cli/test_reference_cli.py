@@ -73,16 +73,27 @@ def test_tampered_reference_is_one_clean_error(files, tmp_path, capsys):
     assert "bad.npz" in err and ("modified or corrupted" in err or "not a readable" in err)
 
 
-def test_flow_with_reference_adds_dfn_and_integrated_rows(files, tmp_path):
+def test_flow_with_reference_adds_dfn_and_integrated_rows(files, tmp_path, monkeypatch):
+    import mrdquant.mfc.preparation as preparation
+
+    calls = []
+    real_prepare = preparation.prepare
+    monkeypatch.setattr(preparation, "prepare", lambda *a, **k: calls.append(1) or real_prepare(*a, **k))
     out = tmp_path / "flow"
     code = main(["flow", str(files["follow"]), "--panel", "B-ALL", "--reference", str(files["ref"]),
                  "--out", str(out), "--no-plots", "--no-progress"])
     assert code == 0
+    assert len(calls) == 1  # the file is prepared once for the LAIP and the DfN call
+    # the same LAIP result as flow without a reference
+    assert main(["flow", str(files["follow"]), "--panel", "B-ALL", "--out", str(tmp_path / "plain"),
+                 "--no-plots", "--no-progress"]) == 0
+    plain = pd.read_csv(tmp_path / "plain" / "mfc_results.csv")
     mfc = pd.read_csv(out / "mfc_results.csv")
     dfn = pd.read_csv(out / "dfn_results.csv")
     assert dfn.sample_id.tolist() == mfc.sample_id.tolist()
     row = dfn.iloc[0]
     assert row.laip_events == mfc.laip_events.iloc[0]
+    assert mfc[["laip_events", "denominator_events", "status"]].equals(plain[["laip_events", "denominator_events", "status"]])
     assert row.integrated_events == row.laip_events + row.dfn_only_events
     assert row.agreement == "both positive"
     truth = pd.read_parquet(files["truth"])

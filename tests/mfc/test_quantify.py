@@ -113,3 +113,20 @@ def test_results_table_feeds_merge_results():
     assert list(merged["mfc"]) == ["positive", rs[1].status if rs[1].status != "positive, not quantifiable"
                                    else "positive"]
     assert merged["mfc_pct"].iloc[0] == pytest.approx(rs[0].mrd_pct)
+
+
+def test_a_prepared_sample_gives_the_same_result_and_is_checked(data_samples):
+    import dataclasses
+
+    from mrdquant.errors import ConfigError
+    from mrdquant.mfc import prepare
+
+    path = data_samples / "flow" / "b_all_mrd1e-2.fcs"
+    direct = mrdquant.quantify_mfc(path, "B-ALL")
+    ps = prepare(path, mrdquant.load_panel("B-ALL"), sample_id=path.name)
+    again = mrdquant.quantify_mfc(ps, "B-ALL")
+    assert (again.laip_events, again.denominator_events, again.status) == (
+        direct.laip_events, direct.denominator_events, direct.status)
+    assert np.array_equal(again.laip_mask, direct.laip_mask) and again.sample_id == direct.sample_id
+    with pytest.raises(ConfigError, match="prepared with another panel or LAIP"):
+        mrdquant.quantify_mfc(dataclasses.replace(ps, gate_masks={}), "B-ALL")
