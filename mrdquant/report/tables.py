@@ -172,13 +172,15 @@ TABLE_KINDS: dict[str, _Spec] = {
          # status_detail (when the table has it) replaces status: a negative with LAIP
          # events at or above the LOD reads "negative (detected below threshold)"
          ("status", "Call", None), ("status_detail", "Call", None), ("reason", "Reason", None),
-         ("true_leukemic_events", "Simulated leukemic events", _int)),
+         ("n_events", "Events in file", _int), ("qc_events_out", "Events after QC", _int),
+         ("laip", "LAIP", None), ("true_leukemic_events", "Simulated leukemic events", _int)),
         {"Sensitivity (%)": "the MRD % one LOD-sized cluster would be in this tube (LOD events / denominator)",
          **{f"Call: {k}": v for k, v in _CALL_LEGEND.items()},
          "Call: negative (detected below threshold)": "LAIP events at or above the LOD, but MRD below the "
                                                        "positivity threshold"},
-        _PROVENANCE,
-        ("mrd_fraction", "detected"),
+        _PROVENANCE + ("laip_source",),
+        # the QC steps and placed gates (JSON) are on the gating page; kept in the CSV/store
+        ("mrd_fraction", "detected", "qc", "gates", "input_path"),
     ),
     "gate_counts": _Spec(
         "Gate event counts",

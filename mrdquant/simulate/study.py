@@ -20,7 +20,6 @@ Files written (``DIR`` the study folder)::
 
     study.toml                      the study file (docs/pipeline.md)
     flow/<sample_id>.fcs            one tube per BM sample with MFC (+ .truth.parquet per event)
-    flow/b_all_laip.xml             the B-ALL LAIP gating strategy (Gating-ML 2.0)
     qpcr/plate_NN.txt               QuantStudio exports; qpcr/stored_curves.csv
     clinical/patients.csv           patients with outcome dates
     clinical/samples.csv            sample sheet: patient_id, sample_id, date, specimen,
@@ -62,11 +61,7 @@ store = "mrdquant.sqlite"
 {profile_values}
 [flow]
 files = ["flow/*.fcs"]
-panel = "B-ALL"
-strategy = "flow/b_all_laip.xml"
-laip_gate = "LAIP"
-denominator_gate = "Singlets"
-disease = "ALL"
+panel = "B-ALL"      # gates placed on each file (mrdquant.quantify_mfc); a gating page per file
 
 [qpcr]
 files = ["qpcr/*.txt"]
@@ -152,7 +147,6 @@ def write_study(
     list of pathlib.Path
         Every file written.
     """
-    from ._flow_gatingml import write_b_all_laip_gatingml
     from .cohort import simulate_cohort
     from .flow import write_bone_marrow_fcs
     from .qpcr import TRUE_CURVES, write_quantstudio_plate
@@ -191,7 +185,6 @@ def write_study(
             "n_events": n, "mrd_fraction": frac, "leukemic_events": int(truth["is_leukemic"].sum()),
             "denominator_events": int(truth["is_denominator"].sum()),
         })
-    written.append(write_b_all_laip_gatingml(root / "flow" / "b_all_laip.xml"))
 
     # -- qPCR ------------------------------------------------------------------------------
     wt1 = [s for s in samples.itertuples() if s.wt1 in ("positive", "negative", "not evaluable")]

@@ -23,8 +23,9 @@ def small_results(demo_run, tmp_path_factory):
     calls[calls["patient_id"].isin(keep)].to_csv(out / "calls" / "patients.csv", index=False)
     samples = pd.read_csv(out / "calls" / "samples.csv")
     samples[samples["patient_id"].isin(keep)].to_csv(out / "calls" / "samples.csv", index=False)
-    # a gating page for one of the patient's samples, as the flow stage writes them
+    # one gating page, named after the FCS file (the report also finds <sample_id>.fcs.png)
     sid = samples[samples["patient_id"] == keep[0]]["sample_id"].iloc[0]
+    shutil.rmtree(out / "flow" / "plots", ignore_errors=True)
     (out / "flow" / "plots").mkdir(parents=True)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
