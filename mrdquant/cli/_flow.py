@@ -64,13 +64,8 @@ def flow_files(
         apply_laip(p, laip)  # validate once, before any file
     ref = None
     if reference is not None:
-        from ..io.fcs import read_fcs
-        from ..mfc.dfn import integrated_call, quantify_dfn
-        from ..mfc.preparation import prepare
-        from ..mfc.quantify import MIN_FILE_EVENTS, _resolve_laip
+        from ..mfc.laip_dfn import quantify_laip_dfn
         from ..mfc.reference import NormalReference
-
-        laip_panel = _resolve_laip(p, laip)[0]
 
         ref = NormalReference.load(reference)  # a bad reference is a usage error for the batch
         ref.check_panel(p, where=str(reference))
@@ -89,17 +84,12 @@ def flow_files(
             try:
                 if ref is None:
                     r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
-                else:  # prepare the file once for the LAIP and the DfN call
-                    src = read_fcs(f)
-                    if src.n_events >= MIN_FILE_EVENTS:
-                        src = prepare(src, laip_panel, channels=channels, sample_id=f.name)
-                    r = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels)
-                    d = quantify_dfn(src, ref, profile, panel=p, sample_id=r.sample_id)
-                    row = d.to_row()
-                    row.update({k: v for k, v in integrated_call(r, d).to_row().items() if k not in row})
-                    dfn_rows.append(row)
-                    if len(d.populations):
-                        dfn_pops.append(d.populations.assign(sample_id=r.sample_id))
+                else:  # the file prepared once for the LAIP and the DfN call
+                    both = quantify_laip_dfn(f, p, ref, profile=profile, laip=laip, channels=channels)
+                    r = both.mfc
+                    dfn_rows.append(both.to_row())
+                    if len(both.dfn.populations):
+                        dfn_pops.append(both.populations())
                 results.append(r)
                 if plot_fn is not None and r.gates is not None and len(r.gates):
                     try:
@@ -120,7 +110,9 @@ def flow_files(
         if len(errs):
             write_table(errs, out / "errors.csv")
         if ref is not None:
-            dfn_table = pd.DataFrame(dfn_rows)
+            from ..mfc.laip_dfn import DFN_ROW_COLUMNS
+
+            dfn_table = pd.DataFrame(dfn_rows, columns=DFN_ROW_COLUMNS)
             write_table(dfn_table, out / "dfn_results.csv")
             write_table(dfn_table, out / "dfn_results.parquet")
             if dfn_pops:

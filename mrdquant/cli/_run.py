@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
         source: str = typer.Argument(..., help="Study folder, SQLite store file, or postgresql:// URL."),
-        table: str = typer.Argument(..., help="Table: runs, inputs, mfc_results, wt1_results, sample_calls, timelines, errors."),
+        table: str = typer.Argument(..., help="Table: runs, inputs, mfc_results, dfn_results, wt1_results, sample_calls, timelines, errors."),
         out: Path = typer.Option(..., "--out", help="Output file: .csv, .tsv or .parquet."),
         run_id: Optional[int] = typer.Option(None, "--run", help="Only this run's rows."),
     ) -> None:

@@ -35,6 +35,8 @@ _LAZY = {
     "quantify_dfn": ".dfn",
     "DfnResult": ".dfn",
     "integrated_call": ".dfn",
+    "quantify_laip_dfn": ".laip_dfn",
+    "LaipDfnResult": ".laip_dfn",
     "IntegratedResult": ".dfn",
     "POPULATION_COLUMNS": ".dfn",
     "plot_dfn_populations": ".dfn_plots",

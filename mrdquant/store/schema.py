@@ -25,15 +25,21 @@ from sqlalchemy import (
 from ..calls.sample import SAMPLE_COLUMNS
 from ..calls.timeline import TIMELINE_COLUMNS
 from ..cytometry.laip import MRD_TABLE_COLUMNS
+from ..mfc.laip_dfn import DFN_ROW_COLUMNS
 from ..mfc.quantify import RESULT_COLUMNS as _MFC_ROW_COLUMNS
 from ..pcr.quantify import RESULT_COLUMNS
 
-__all__ = ["metadata", "TABLES", "PROVENANCE_COLUMNS", "MFC_COLUMNS", "result_columns"]
+__all__ = ["metadata", "TABLES", "PROVENANCE_COLUMNS", "MFC_COLUMNS", "DFN_COLUMNS", "result_columns"]
 
 #: result columns of ``mfc_results``: ``MfcResult.to_row()`` (panel gating with
 #: :func:`mrdquant.quantify_mfc`) followed by the gate names of a Gating-ML strategy run
 #: (:func:`mrdquant.quantify_mrd_table`); a row fills the columns its method produces
 MFC_COLUMNS = list(_MFC_ROW_COLUMNS) + [c for c in MRD_TABLE_COLUMNS if c not in _MFC_ROW_COLUMNS]
+
+#: result columns of ``dfn_results`` (a ``[flow]`` with a normal-marrow ``reference``): the
+#: DfN result and the integrated LAIP ∪ DfN call (``LaipDfnResult.to_row()``), then the
+#: DfN populations of the file as JSON records
+DFN_COLUMNS = list(DFN_ROW_COLUMNS) + ["populations"]
 
 metadata = MetaData()
 
@@ -46,6 +52,8 @@ _FLOAT = {
     "n_positive_samples", "n_evaluable_samples", "days_to_negativity", "days_to_reemergence",
     "confirmation_window_days", "window_after_hsct_days", "onset_boundary_days", "level_high_mfc_pct",
     "level_high_wt1_pct", "positive_methods_n", "n_events", "qc_events_out",
+    "dfn_events", "dfn_novel_events", "dfn_populations", "dfn_mrd_pct", "dfn_sensitivity", "both_events",
+    "laip_only_events", "dfn_only_events", "integrated_events", "integrated_mrd_pct", "integrated_sensitivity",
 }
 _BOOL = {"detected", "complete"}
 
@@ -127,6 +135,15 @@ mfc_results = Table(
     *[_typed(c) for c in MFC_COLUMNS if c not in PROVENANCE_COLUMNS + ["panel_id", "panel_hash"]],
 )
 
+dfn_results = Table(
+    "dfn_results",
+    metadata,
+    *_provenance(True),
+    Column("panel_hash", String(64)),
+    Column("profile_hash", String(64)),
+    *[_typed(c) for c in DFN_COLUMNS if c not in PROVENANCE_COLUMNS + ["panel_hash"]],
+)
+
 wt1_results = Table(
     "wt1_results",
     metadata,
@@ -167,13 +184,15 @@ errors = Table(
 )
 
 #: table name -> Table, in creation order
-TABLES = {t.name: t for t in (runs, inputs, mfc_results, wt1_results, sample_calls, timelines, errors)}
+TABLES = {t.name: t for t in (runs, inputs, mfc_results, dfn_results, wt1_results, sample_calls, timelines,
+                               errors)}
 
 
 def result_columns(table: str) -> list[str]:
     """The result (non-provenance) columns of a result table, in order."""
     return {
         "mfc_results": MFC_COLUMNS,
+        "dfn_results": DFN_COLUMNS,
         "wt1_results": RESULT_COLUMNS,
         "sample_calls": SAMPLE_COLUMNS,
         "timelines": TIMELINE_COLUMNS,

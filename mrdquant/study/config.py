@@ -5,7 +5,8 @@ Sections (see ``docs/pipeline.md`` for the full reference)::
 
     [study]       name, profile (bundled id or profile folder), results (folder), store
     [profile.values]  optional overrides of profile parameters, by dotted name
-    [flow]        files (globs), panel, laip (LAIP id or patient LAIP file), plots; or
+    [flow]        files (globs), panel, laip (LAIP id or patient LAIP file), plots,
+                  reference (normal-marrow reference: DfN and the integrated call); or
                   strategy (Gating-ML), laip_gate, denominator_gate, disease; several
                   [[flow]] tables (one per panel or patient) are allowed
     [qpcr]        files (globs), min_abl1, curves (stored standard curves), wt1_target,
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..errors import ConfigError, MrdquantError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -66,6 +67,7 @@ class FlowSpec:
     panel_hash: str = ""
     laip: str | None = None
     plots: bool = True
+    reference: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,8 @@ class Study:
             "laip_sha256": sha256_file(f.laip) if f.laip is not None and Path(f.laip).is_file() else None,
             "laip_gate": f.laip_gate,
             "denominator_gate": f.denominator_gate,
+            "reference": None if f.reference is None else self.relative(f.reference),
+            "reference_sha256": None if f.reference is None else sha256_file(f.reference),
             "disease": f.disease,
             "profile_id": self.profile.profile_id,
             "profile_hash": self.profile_hash,
@@ -268,7 +272,8 @@ def _patterns(value: Any, where: Path, key: str) -> tuple[str, ...]:
 _KNOWN = {
     "study": {"name", "profile", "results", "store"},
     "profile": {"values"},
-    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease", "laip", "plots"},
+    "flow": {"files", "panel", "strategy", "laip_gate", "denominator_gate", "disease", "laip", "plots",
+             "reference"},
     "qpcr": {"files", "min_abl1", "curves", "wt1_target", "abl1_target"},
     "clinical": {"patients", "samples", "events"},
     "outcomes": {"index", "horizon_years", "group"},
@@ -374,7 +379,18 @@ def load_study(path: "str | os.PathLike", *, store: str | None = None, results: 
         plots = f.get("plots", True)
         if not isinstance(plots, bool):
             raise ConfigError(f"{toml_path}: [flow] plots must be true or false, got {plots!r}")
-        flow.append(dataclasses.replace(spec, laip=laip, plots=plots))
+        reference = _path(root, f.get("reference"), toml_path, "[flow] reference")
+        if reference is not None:
+            if spec.strategy is not None:
+                raise ConfigError(f"{toml_path}: [flow] reference applies to panel gating (the DfN call runs in "
+                                  "the panel's space); remove strategy or reference")
+            from ..mfc.reference import NormalReference
+
+            try:
+                NormalReference.load(reference).check_panel(panel, where=str(reference))
+            except MrdquantError as exc:
+                raise ConfigError(f"{toml_path}: [flow] reference = {f['reference']!r}: {exc}") from exc
+        flow.append(dataclasses.replace(spec, laip=laip, plots=plots, reference=reference))
 
     qpcr = None
     if "qpcr" in doc:

@@ -159,6 +159,7 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
         task = FlowTask(panel=spec.panel, strategy=None if spec.strategy is None else str(spec.strategy),
                         laip_gate=spec.laip_gate, denominator_gate=spec.denominator_gate, disease=spec.disease,
                         profile=study.profile, laip=spec.laip,
+                        reference=None if spec.reference is None else str(spec.reference),
                         plots_dir=str(study.results / "flow" / "plots") if spec.plots and spec.strategy is None
                         else None)
         groups.append(("fcs", files, study.flow_parameters(spec), task))
@@ -277,6 +278,9 @@ def _record_results(store, run_id: int, todo: list[_Input], results: Iterator[Ta
         extra = {"profile_hash": item.parameters.get("profile_hash")}
         if item.kind == "fcs":
             extra.update(panel_id=item.parameters.get("panel"), panel_hash=item.parameters.get("panel_hash"))
+        for table in res.tables.values():  # the study-relative path: the store outlives the folder's location
+            if "input_path" in table.columns:
+                table["input_path"] = item.rel
         item.input_id = store.record_input(
             run_id, kind=item.kind, path=item.rel, sha256=item.sha256, size_bytes=item.size,
             params_hash=item.params_hash, parameters=item.parameters, results=res.tables, extra=extra,
@@ -418,6 +422,11 @@ def _study_stages(study: Study, store, run_id: int, run_hash: str, parameters: d
                     write_table(mfc_out, out / "flow" / "mfc_results.parquet")]
         counts = mfc["status"].value_counts().to_dict()
         summary.headlines["flow"] = f"{len(mfc)} FCS files quantified: " + _counts_text(counts)
+        if any(spec.reference is not None for spec in study.flow):
+            mfc, dfn_written, headline = _dfn_outputs(store, ids, mfc, out, prov_cols)
+            written += dfn_written
+            if headline:
+                summary.headlines["dfn"] = headline
     if study.qpcr:
         from ..pcr.quantify import RESULT_COLUMNS
 
@@ -524,6 +533,47 @@ def _link(sheet: pd.DataFrame, column: str, known: set, what: str, summary: RunS
                       "(file missing or failed); the method is left empty for this sample",
         })
     return keys.where(~bad.fillna(False))
+
+
+def _dfn_outputs(store, ids: list, mfc: pd.DataFrame, out: Path, prov_cols: list) -> tuple:
+    """DfN results of the files scored against a normal-marrow reference: written to
+    ``flow/dfn_results.csv|parquet`` (populations to ``flow/dfn_populations.csv``), and
+    the MFC result each of those samples contributes to the sample calls becomes the
+    integrated LAIP ∪ DfN call (ELN 2021), its reason naming the agreement of the two.
+
+    Returns ``(mfc table for the calls, files written, headline or "")``.
+    """
+    from ..io.store import write_table
+    from ..store.schema import DFN_COLUMNS
+
+    dfn = store.results_for("dfn_results", ids)
+    if not len(dfn):
+        return mfc, [], ""
+    table = dfn[[c for c in DFN_COLUMNS if c != "populations" and c not in prov_cols] + prov_cols]
+    written = [write_table(table, out / "flow" / "dfn_results.csv"),
+               write_table(table, out / "flow" / "dfn_results.parquet")]
+    pops = []
+    for sid, text in zip(dfn["sample_id"], dfn["populations"]):
+        records = json.loads(text) if isinstance(text, str) and text else []
+        if records:
+            pops.append(pd.DataFrame(records).assign(sample_id=sid))
+    if pops:
+        frame = pd.concat(pops, ignore_index=True)
+        written.append(write_table(frame[["sample_id"] + [c for c in frame.columns if c != "sample_id"]],
+                                   out / "flow" / "dfn_populations.csv"))
+    by_id = dfn.drop_duplicates("sample_id", keep="last").set_index("sample_id")
+    calls = mfc.copy()
+    hit = calls["sample_id"].isin(by_id.index)
+    sid = calls.loc[hit, "sample_id"]
+    calls.loc[hit, "status"] = sid.map(by_id["integrated_status"]).to_numpy()
+    calls.loc[hit, "mrd_pct"] = sid.map(by_id["integrated_mrd_pct"]).astype(float).to_numpy()
+    calls.loc[hit, "reason"] = ("LAIP ∪ DfN (" + sid.map(by_id["agreement"]).astype(str) + "): "
+                                + sid.map(by_id["integrated_reason"]).astype(str)).to_numpy()
+    if "detected" in calls:  # the LAIP's "detected below threshold" does not describe the union
+        calls.loc[hit, "detected"] = None
+    headline = f"{len(by_id)} FCS files scored against the normal reference: " + _counts_text(
+        by_id["agreement"].value_counts().to_dict())
+    return calls, written, headline
 
 
 def _calls(study: Study, mfc, wt1, summary: RunSummary):

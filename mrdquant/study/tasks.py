@@ -29,6 +29,7 @@ class FlowTask:
     profile: Any
     laip: str | None = None
     plots_dir: str | None = None
+    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,34 +69,65 @@ def _strategy(path: str):
     return _STRATEGIES[key]
 
 
-def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> pd.DataFrame:
-    """MFC MRD of one FCS file: one row; ``sample_id`` is the file name.
+_REFERENCES: dict[tuple, Any] = {}
+
+
+def _reference(path: str):
+    """The normal-marrow reference of ``path``, loaded (and verified) once per process."""
+    from ..mfc.reference import NormalReference
+
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _REFERENCES:
+        _REFERENCES.clear()
+        _REFERENCES[key] = NormalReference.load(path)
+    return _REFERENCES[key]
+
+
+def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd.DataFrame]:
+    """MFC MRD of one FCS file: result tables of one row each; ``sample_id`` is the file name.
 
     Without a strategy (the default), :func:`mrdquant.quantify_mfc` places the panel's gates
     on this file (acquisition QC, denominator chain, LAIP; ``task.laip`` a LAIP id or a
-    patient LAIP file) and the row is ``MfcResult.to_row()``; with ``task.plots_dir`` the
-    gating page is written there as ``<file name without suffix>.png`` (the report shows it
-    on the patient page of the clinical sample of that name). With a Gating-ML strategy the
-    file is gated with it and the LAIP / denominator gate counts give the MRD
-    (:func:`mrdquant.quantify_mrd_table` columns).
+    patient LAIP file) and the ``mfc_results`` row is ``MfcResult.to_row()``; with
+    ``task.reference`` the file is also scored against that normal-marrow reference
+    (:func:`mrdquant.mfc.laip_dfn.quantify_laip_dfn`: prepared once) and a
+    ``dfn_results`` row holds the DfN result and the integrated LAIP ∪ DfN call (its
+    populations as JSON). With ``task.plots_dir`` the gating page is written there as
+    ``<file name without suffix>.png`` (the report shows it on the patient page of the
+    clinical sample of that name). With a Gating-ML strategy the file is gated with it and
+    the LAIP / denominator gate counts give the MRD (:func:`mrdquant.quantify_mrd_table`
+    columns).
     """
     name = Path(path).name
     if task.strategy:
         from ..cytometry.laip import quantify_mrd_table
 
         result = _strategy(task.strategy).gate(str(path), sample_id=name)
-        return quantify_mrd_table(result.counts(), task.laip_gate, task.denominator_gate, disease=task.disease,
-                                  profile=task.profile)
+        return {"mfc_results": quantify_mrd_table(result.counts(), task.laip_gate, task.denominator_gate,
+                                                  disease=task.disease, profile=task.profile)}
     from ..io.fcs import read_fcs
     from ..mfc.quantify import quantify_mfc
 
     sample = read_fcs(path)
-    result = quantify_mfc(sample, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
+    dfn = None
+    if task.reference:
+        from ..mfc.laip_dfn import quantify_laip_dfn
+
+        both = quantify_laip_dfn(sample, task.panel, _reference(task.reference), profile=task.profile,
+                                 laip=task.laip, sample_id=name)
+        result = both.mfc
+        dfn = both.to_row()
+        dfn["populations"] = both.dfn.populations.to_json(orient="records")
+    else:
+        result = quantify_mfc(sample, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
+    tables = {"mfc_results": pd.DataFrame([result.to_row()])}
+    if dfn is not None:
+        tables["dfn_results"] = pd.DataFrame([dfn])
     if task.plots_dir and len(result.gates):
         from ..mfc.plots import plot_gating
 
         plot_gating(result, Path(task.plots_dir) / f"{Path(name).stem}.png", sample=sample)
-    return pd.DataFrame([result.to_row()])
+    return tables
 
 
 def quantify_qpcr_file(path: "str | os.PathLike", task: QpcrTask) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -118,7 +150,7 @@ def run_task(kind: str, path: str, task: "FlowTask | QpcrTask") -> TaskResult:
     stage = "flow" if kind == "fcs" else "qpcr"
     try:
         if kind == "fcs":
-            out.tables["mfc_results"] = quantify_fcs_file(path, task)
+            out.tables.update(quantify_fcs_file(path, task))
             out.extra = {"panel_id": task.panel}
         else:
             results, wells = quantify_qpcr_file(path, task)
