@@ -18,6 +18,7 @@ Usage::
     python benchmarks/bench_run.py --files 200                  # the issue's figure
     python benchmarks/bench_run.py --files 20 --distinct 4      # quicker
     python benchmarks/bench_run.py --modes local                # one mode
+    python benchmarks/bench_run.py --method panel               # panel gating (quantify_mfc)
 
 Run it from the repository root (``python benchmarks/bench_run.py``) so the checkout's
 mrdquant is imported. Results go to stdout (a Markdown table) and ``<out>/bench_run.json``.
@@ -47,11 +48,19 @@ store = "mrdquant.sqlite"
 [flow]
 files = ["flow/*.fcs"]
 panel = "B-ALL"
-strategy = "b_all_laip.xml"
+{method}
 """
 
+#: the ``[flow]`` lines of each --method: the fixed Gating-ML strategy, or panel gating
+#: (mrdquant.quantify_mfc: QC and gates placed per file) with or without gating pages
+METHODS = {
+    "strategy": 'strategy = "b_all_laip.xml"',
+    "panel": "plots = false",
+    "panel-plots": "plots = true",
+}
 
-def make_study(root: Path, n_files: int, n_events: int, distinct: int) -> Path:
+
+def make_study(root: Path, n_files: int, n_events: int, distinct: int, method: str = "strategy") -> Path:
     """Write (or reuse) the study folder: ``distinct`` simulated tubes copied to ``n_files``."""
     from mrdquant.simulate._flow_gatingml import write_b_all_laip_gatingml
     from mrdquant.simulate.flow import write_bone_marrow_fcs
@@ -76,7 +85,7 @@ def make_study(root: Path, n_files: int, n_events: int, distinct: int) -> Path:
     for extra in sorted(flow.glob("file_*.fcs"))[n_files:]:
         extra.unlink()
     write_b_all_laip_gatingml(study / "b_all_laip.xml")
-    (study / "study.toml").write_text(STUDY_TOML, encoding="utf-8")
+    (study / "study.toml").write_text(STUDY_TOML.format(method=METHODS[method]), encoding="utf-8")
     return study
 
 
@@ -160,17 +169,21 @@ def main() -> None:
     ap.add_argument("--distinct", type=int, default=8, help="distinct simulated tubes (copied to --files files)")
     ap.add_argument("--modes", nargs="+", default=["local", "workers2"], choices=["local", "workers2"])
     ap.add_argument("--out", type=Path, default=Path("/tmp/mrdquant_bench_run"))
+    ap.add_argument("--method", default="strategy", choices=sorted(METHODS),
+                    help="strategy: the bundled Gating-ML strategy; panel: quantify_mfc (placement per file); "
+                         "panel-plots: quantify_mfc and a gating page per file")
     args = ap.parse_args()
 
-    study = make_study(args.out, args.files, args.events, args.distinct)
+    study = make_study(args.out, args.files, args.events, args.distinct, args.method)
     results = []
     for mode in args.modes:
         print(f"--- {mode}: {args.files} files x {args.events:,} events", file=sys.stderr)
         results.append(run_mode(study, None if mode == "local" else 2))
-    record = {"files": args.files, "events": args.events, "distinct": args.distinct, "nproc": os.cpu_count(),
+    record = {"files": args.files, "events": args.events, "distinct": args.distinct, "method": args.method,
+              "nproc": os.cpu_count(),
               "results": results}
     (args.out / "bench_run.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
-    print(f"\n{args.files} files x {args.events:,} events, {os.cpu_count()} cores\n")
+    print(f"\n{args.files} files x {args.events:,} events, --method {args.method}, {os.cpu_count()} cores\n")
     print("| mode | files/min (whole run) | files/min (flow step) | after 1st file | wall s | hashing s | "
           "coordinator RSS MB 10%/50%/100% | slope MB/file | coordinator+workers RSS MB 10%/50%/100% | "
           "slope MB/file | load avg |")

@@ -59,6 +59,11 @@ def main() -> int:
         if rdml.is_file():
             plot_amplification(read_amplification(rdml), path=Path(tmp) / "amp.png")
             small(Path(tmp) / "amp.png", "report_qpcr_amplification.png")
+        # a gating page of a positive tube, as the flow stage writes it
+        mfc = pd.read_csv(out / "flow" / "mfc_results.csv")
+        positive = mfc[mfc["status"] == "positive"]["sample_id"].sort_values()
+        if len(positive):
+            small(out / "flow" / "plots" / f"{Path(positive.iloc[0]).stem}.png", "report_gating_page.png", width=1100)
         pages = out / "report"
         # the outcomes section alone: a copy of the page showing only that section
         study = (pages / "study.html").read_text(encoding="utf-8")
