@@ -321,7 +321,7 @@ def _as_file_sample(result, sample) -> FlowSample:
 
 
 def _matrix(s: FlowSample):
-    """(detector $PnN list, spillover array) of the file's own matrix, or None."""
+    """(detector ``$PnN`` list, spillover array, detector column indices) of the file's own matrix, or None."""
     if s.spillover is None:
         return None
     from ..cytometry.compensation import Compensation
@@ -331,20 +331,28 @@ def _matrix(s: FlowSample):
     return [s.channels[i] for i in det], np.asarray(comp.spillover, dtype=np.float64), det
 
 
-def _transformed_extent(s: FlowSample, channel: str, matrix, transform) -> tuple[float, float]:
-    """(min, max) of one compensated, transformed marker channel over all events."""
-    j = s.channel_index(channel)
-    if matrix is not None and channel in matrix[0]:
-        from ..cytometry.compensation import Compensation
+class _Extents:
+    """(min, max) of channels over all events: markers compensated and transformed, others raw."""
 
-        names, spill, det = matrix
-        comp = Compensation.from_dataframe(pd.DataFrame(spill, index=names, columns=names))
-        col = comp.apply_block(s.events[:, det])[:, names.index(channel)]
-    else:
-        col = s.events[:, j].astype(np.float64)
-    v = transform.apply(np.ascontiguousarray(col))
-    v = v[np.isfinite(v)]
-    return (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
+    def __init__(self, s: FlowSample, matrix, transform):
+        self.s, self.matrix, self.transform = s, matrix, transform
+        self._block = None
+
+    def __call__(self, channel: str, marker: bool) -> tuple[float, float]:
+        s = self.s
+        if marker and self.matrix is not None and channel in self.matrix[0]:
+            if self._block is None:  # compensate once per file
+                from ..cytometry.compensation import Compensation
+
+                names, spill, det = self.matrix
+                comp = Compensation.from_dataframe(pd.DataFrame(spill, index=names, columns=names))
+                self._block = comp.apply_block(s.events[:, det])
+            col = self._block[:, self.matrix[0].index(channel)]
+        else:
+            col = s.events[:, s.channel_index(channel)].astype(np.float64)
+        v = self.transform.apply(np.ascontiguousarray(col)) if marker else col
+        v = v[np.isfinite(v)]
+        return (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
 
 
 def _l_vertices(a: _Cond, b: _Cond, ext_a, ext_b) -> list:
@@ -409,14 +417,11 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
                              f"({_where(result)} names {'channels ' + str(chmap) if marker else 'none'})")
         return ch
 
+    extent = _Extents(s, matrix, transform)
     for n in nodes:
         if n.l_shape:
             a, b = n.l_shape
-            ext = [_transformed_extent(s, channel(x.axis, True), matrix, transform) if x.marker
-                   else (float(np.nanmin(s.events[:, s.channel_index(channel(x.axis, False))])),
-                         float(np.nanmax(s.events[:, s.channel_index(channel(x.axis, False))])))
-                   for x in (a, b)]
-            n.vertices = _l_vertices(a, b, *ext)
+            n.vertices = _l_vertices(a, b, *(extent(channel(x.axis, x.marker), x.marker) for x in (a, b)))
     data = _build_wsp(nodes, s, channel, matrix, transform, group)
     from ..io.store import atomic_path
 

@@ -166,3 +166,27 @@ def test_another_file_combined_tubes_and_no_path_are_refused(b_all, tmp_path):
     mem = FlowSample.from_array(read_fcs(fcs).events, read_fcs(fcs).channels)
     with pytest.raises(InputError, match="the sample has no file"):
         export_flowjo(r, mem, tmp_path / "m.wsp")
+
+
+def test_a_panel_transform_flowjo_lacks_puts_marker_gates_in_raw_units(tmp_path):
+    """flowkit writes only logicle/linear axes; an asinh panel's gates go in raw compensated
+    units on FlowJo's default axis and count the same events."""
+    import dataclasses
+
+    from mrdquant.mfc.panels import load_panel
+
+    p = dataclasses.replace(load_panel("B-ALL"), transform={"kind": "asinh", "T": 262144.0, "M": 4.5, "A": 0.0})
+    fcs, _ = write_bone_marrow_fcs(tmp_path / "a.fcs", "B-ALL", 30_000, mrd_fraction=1e-2, seed=2)
+    r = mrdquant.quantify_mfc(fcs, p)
+    wsp = export_flowjo(r, fcs, tmp_path / "a.wsp", panel=p)
+    _check_roundtrip(r, fcs, wsp)
+    assert "transforms:logicle" not in wsp.read_text(encoding="utf-8")
+
+
+def test_a_changed_panel_is_refused(b_all, tmp_path):
+    import dataclasses
+
+    fcs, r = b_all
+    stale = dataclasses.replace(r, provenance={**r.provenance, "panel_hash": "0" * 64})
+    with pytest.raises(InputError, match=r"panel '.*' changed since the result was made .*the result's 000000000000"):
+        export_flowjo(stale, fcs, tmp_path / "s.wsp")
