@@ -12,7 +12,8 @@ How the panel's gates become FlowJo gates
       ``max`` exclusive, as in mrdquant); a time QC that keeps several intervals becomes
       one range gate per interval and a FlowJo OR gate with the step's name, under which
       the rest of the chain hangs;
-    * singlets: the polygon on FSC-A x FSC-H (or the range gate on FSC-W);
+    * singlets: the polygon on FSC-A x FSC-H, cut to just past the file's largest values
+      (the same events; FlowJo then draws it beside the data), or the range gate on FSC-W;
     * a LAIP (a Boolean AND of marker gates, optionally with "k of" a list): FlowJo
       cannot draw an AND of gates, so the LAIP is a chain of two-dimensional rectangle
       gates under the LAIP's parent, each step two of the ANDed thresholds, the last named
@@ -91,6 +92,7 @@ class _Node:
     refs: list = field(default_factory=list)  # or: FlowJo paths of the dependents
     gate: str = ""  # the mrdquant gate this population stands for ("" for LAIP steps / intervals)
     l_shape: tuple = ()  # polygon built from two half-planes: (cond, cond), extents filled later
+    clip: bool = False  # polygon reaching far past the data: clipped to the data's extent on export
 
     @property
     def path(self) -> tuple:
@@ -153,7 +155,7 @@ def _plan(result) -> list:
         elif r.kind == "singlets":
             if "vertices" in c:
                 nodes.append(_Node(name, par, "polygon", axes=(("FSC-A", False), ("FSC-H", False)),
-                                   vertices=[tuple(map(float, v)) for v in c["vertices"]], gate=r.gate))
+                                   vertices=[tuple(map(float, v)) for v in c["vertices"]], gate=r.gate, clip=True))
             else:
                 nodes.append(_Node(name, par, "rectangle",
                                    conds=[_Cond(r.gate, "FSC-W", False, None, float(c["width_max"]))], gate=r.gate))
@@ -367,6 +369,36 @@ def _l_vertices(a: _Cond, b: _Cond, ext_a, ext_b) -> list:
     return [(xa, cy), (fx, cy), (fx, fy), (cx, fy), (cx, yb), (xa, yb)]
 
 
+def _clip_above(vertices: list, x_max: float, y_max: float) -> list:
+    """The polygon cut to ``x <= x_max`` and ``y <= y_max`` (Sutherland-Hodgman).
+
+    Events below both limits are inside the result exactly when inside the polygon; the
+    singlet polygon (edges out to 10^7 FSC units) then stays near the plot in FlowJo.
+    """
+    def cut(poly, inside, cross):
+        out = []
+        for k, cur in enumerate(poly):
+            prev = poly[k - 1]
+            if inside(cur):
+                if not inside(prev):
+                    out.append(cross(prev, cur))
+                out.append(cur)
+            elif inside(prev):
+                out.append(cross(prev, cur))
+        return out
+
+    def at_x(p, q):
+        f = (x_max - p[0]) / (q[0] - p[0])
+        return (x_max, p[1] + f * (q[1] - p[1]))
+
+    def at_y(p, q):
+        f = (y_max - p[1]) / (q[1] - p[1])
+        return (p[0] + f * (q[0] - p[0]), y_max)
+
+    poly = cut([tuple(v) for v in vertices], lambda v: v[0] <= x_max, at_x)
+    return cut(poly, lambda v: v[1] <= y_max, at_y)
+
+
 def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "All Samples") -> Path:
     """Write the gates placed in one file as a FlowJo 10 workspace (``.wsp``), atomically.
 
@@ -422,6 +454,10 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
         if n.l_shape:
             a, b = n.l_shape
             n.vertices = _l_vertices(a, b, *(extent(channel(x.axis, x.marker), x.marker) for x in (a, b)))
+        elif n.clip:
+            (xa, xm), (ya, ym) = n.axes
+            x_hi, y_hi = extent(channel(xa, xm), xm)[1], extent(channel(ya, ym), ym)[1]
+            n.vertices = _clip_above(n.vertices, x_hi + 0.05 * abs(x_hi) + 1.0, y_hi + 0.05 * abs(y_hi) + 1.0)
     data = _build_wsp(nodes, s, channel, matrix, transform, group)
     from ..io.store import atomic_path
 

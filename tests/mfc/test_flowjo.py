@@ -71,6 +71,12 @@ def test_simulated_b_all_workspace_counts_equal_the_result(b_all, tmp_path):
     assert t.loc["LAIP", "flowjo_gate"] == "polygon"
     assert t.loc["CD10+", "flowjo_path"] == t.loc["CD19+", "flowjo_path"] + "/CD10+"  # names kept as they are
     assert 0 < r.laip_events < fkc[t.loc["CD19+", "flowjo_path"]]
+    # each step of the chain holds the AND of the gates it names
+    m = r.gate_masks
+    cd19 = t.loc["CD19+", "flowjo_path"]
+    assert fkc[cd19 + "/LAIP (CD34+ & CD10+)"] == int((m["CD34+"] & m["CD10+"]).sum())
+    assert fkc[cd19 + "/LAIP (CD34+ & CD10+)/LAIP (CD34+ & CD10+ & CD38dim)"] == int(
+        (m["CD34+"] & m["CD10+"] & m["CD38dim"]).sum())
     text = wsp.read_text(encoding="utf-8")
     # the sample carries its own matrix, and marker gates name the compensated channel
     assert text.count('name="Acquisition-defined"') == 2 and 'data-type:name="Comp-PE-A"' in text
@@ -190,3 +196,22 @@ def test_a_changed_panel_is_refused(b_all, tmp_path):
     stale = dataclasses.replace(r, provenance={**r.provenance, "panel_hash": "0" * 64})
     with pytest.raises(InputError, match=r"panel '.*' changed since the result was made .*the result's 000000000000"):
         export_flowjo(stale, fcs, tmp_path / "s.wsp")
+
+
+def test_singlet_polygon_is_cut_to_the_data_without_changing_its_events():
+    from mrdquant.mfc.flowjo import _clip_above
+
+    big = 1e7
+    poly = [(0.0, 0.0), (big, 0.5 * big), (big, 100 * big), (0.0, 100 * big)]
+    # cut at x <= 1000, y <= 2000: the ratio edge ends at (1000, 500), the top at y = 2000
+    np.testing.assert_allclose(_clip_above(poly, 1000.0, 2000.0),
+                               [(0.0, 2000.0), (0.0, 0.0), (1000.0, 500.0), (1000.0, 2000.0)])
+    # a low y limit cuts the ratio edge first (at 300 / 0.5 = 600): a triangle
+    np.testing.assert_allclose(_clip_above(poly, 1000.0, 300.0), [(0.0, 300.0), (0.0, 0.0), (600.0, 300.0)])
+    from mrdquant.cytometry.gates import polygon_mask
+
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-50, 1000, 5000), rng.uniform(-50, 300, 5000)
+    ones = np.ones(5000, dtype=bool)
+    np.testing.assert_array_equal(polygon_mask(x, y, np.array(poly), parent=ones),
+                                  polygon_mask(x, y, np.array(_clip_above(poly, 1000.0, 300.0)), parent=ones))
