@@ -215,3 +215,14 @@ def test_singlet_polygon_is_cut_to_the_data_without_changing_its_events():
     ones = np.ones(5000, dtype=bool)
     np.testing.assert_array_equal(polygon_mask(x, y, np.array(poly), parent=ones),
                                   polygon_mask(x, y, np.array(_clip_above(poly, 1000.0, 300.0)), parent=ones))
+
+
+def test_a_file_without_spillover_gets_no_matrix(tmp_path):
+    s, _ = simulate_bone_marrow("B-ALL", n_events=30_000, mrd_fraction=1e-2, seed=4)
+    fcs = tmp_path / "nocomp.fcs"
+    write_fcs(fcs, s.events, s.channels, markers=s.markers)
+    r = mrdquant.quantify_mfc(fcs, "B-ALL")
+    wsp = export_flowjo(r, fcs, tmp_path / "nocomp.wsp")
+    _check_roundtrip(r, fcs, wsp)
+    text = wsp.read_text(encoding="utf-8")
+    assert "spilloverMatrix" not in text and "Comp-" not in text and 'data-type:name="PE-A"' in text
