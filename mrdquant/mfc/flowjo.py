@@ -442,11 +442,16 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
     scat = resolve_scatter(s)
     matrix = _matrix(s)
 
+    from .panels import normalize_marker
+
+    by_key = {normalize_marker(m): ch for m, ch in chmap.items()}  # a gate may spell its marker differently
+
     def channel(axis: str, marker: bool) -> str:
-        ch = chmap.get(axis) if marker else scat.get(axis)
+        ch = (chmap.get(axis) or by_key.get(normalize_marker(axis))) if marker else scat.get(axis)
+        if not ch and marker:
+            raise InputError(f"{s.path}: no channel for marker {axis!r}; {_where(result)} maps markers to {chmap}")
         if not ch:
-            raise InputError(f"{s.path}: no channel for {'marker' if marker else 'scatter'} {axis!r} "
-                             f"({_where(result)} names {'channels ' + str(chmap) if marker else 'none'})")
+            raise InputError(f"{s.path}: the file has no {axis} channel, which a gate of {_where(result)} uses")
         return ch
 
     extent = _Extents(s, matrix, transform)
