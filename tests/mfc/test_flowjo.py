@@ -226,3 +226,16 @@ def test_a_file_without_spillover_gets_no_matrix(tmp_path):
     _check_roundtrip(r, fcs, wsp)
     text = wsp.read_text(encoding="utf-8")
     assert "spilloverMatrix" not in text and "Comp-" not in text and 'data-type:name="PE-A"' in text
+
+
+def test_patient_laip_result_exports_with_the_panels_transform(b_all, tmp_path):
+    from mrdquant.mfc import derive_laip
+
+    fcs, _ = b_all
+    dx, _ = simulate_bone_marrow("B-ALL", n_events=60_000, mrd_fraction=0.2, seed=5)
+    pl = derive_laip(dx, "B-ALL", patient_id="P7")
+    r = mrdquant.quantify_mfc(fcs, "B-ALL", laip=pl)
+    assert "patient LAIP" in r.provenance["laip_source"]
+    wsp = export_flowjo(r, fcs, tmp_path / "p7_patient.wsp")
+    table, fkc = _check_roundtrip(r, fcs, wsp)
+    assert fkc[table.set_index("gate").loc[r.provenance["laip"], "flowjo_path"]] == r.laip_events
