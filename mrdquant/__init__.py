@@ -60,6 +60,7 @@ _LAZY = {
     "list_panels": ".mfc.panels",
     "Panel": ".mfc.panels",
     "quantify_mfc": ".mfc.quantify",
+    "export_flowjo": ".mfc.flowjo",
     # mfc: different-from-normal MRD
     "NormalReference": ".mfc.reference",
     "quantify_dfn": ".mfc.dfn",

@@ -33,8 +33,12 @@ def flow_files(
     plots: bool = True,
     progress: bool = True,
     reference: Optional[str] = None,
+    flowjo: bool = False,
 ):
     """Quantify every file and write ``mfc_results.csv`` / ``.parquet`` (and ``errors.csv``).
+
+    With ``flowjo``, each gated file's placed gates are also written as a FlowJo workspace
+    ``plots/<file stem>.wsp`` (:func:`mrdquant.export_flowjo`), beside its gating page.
 
     With ``reference`` (a normal-marrow reference, ``mrdquant reference fit``), each file
     also gets DfN MRD and the integrated LAIP + DfN call, written one row per file to
@@ -98,6 +102,14 @@ def flow_files(
                     except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
                         errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
                                        "error": f"plot not written: {exc}"})
+                if flowjo and r.gates is not None and len(r.gates):
+                    from ..mfc.flowjo import export_flowjo
+
+                    try:
+                        export_flowjo(r, f, out / "plots" / f"{Path(r.sample_id).stem}.wsp", panel=p)
+                    except (MrdquantError, OSError, ValueError) as exc:  # nor does a workspace failure
+                        errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
+                                       "error": f"FlowJo workspace not written: {exc}"})
             except (MrdquantError, OSError) as exc:
                 errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
                                "error": str(exc)})
@@ -138,6 +150,9 @@ def register(app: typer.Typer) -> None:
         reference: Optional[Path] = typer.Option(
             None, "--reference", help="Normal-marrow reference (.npz): adds DfN and the integrated LAIP + DfN call."
         ),
+        flowjo: bool = typer.Option(
+            False, "--flowjo/--no-flowjo", help="Also write each file's placed gates as a FlowJo workspace in OUT/plots/."
+        ),
     ) -> None:
         """MFC MRD of FCS files: QC, gates placed per file, LAIP, MRD % and report category.
 
@@ -146,11 +161,12 @@ def register(app: typer.Typer) -> None:
         `mrdquant calls` reads for the MFC side. Files that fail are reported on stderr and
         in OUT/errors.csv; the others finish (exit code 1). With --reference, also
         OUT/dfn_results.csv/.parquet (DfN events, integrated LAIP + DfN call, agreement:
-        both / LAIP only / DfN only) and OUT/dfn_populations.csv.
+        both / LAIP only / DfN only) and OUT/dfn_populations.csv. With --flowjo, also
+        OUT/plots/<file>.wsp: the placed gates as a FlowJo 10 workspace for review.
         """
         table, errors = flow_files(list(files), panel, out, laip=str(laip) if laip else None, profile=profile,
                                    channels=_parse_channels(channel), plots=plots, progress=progress,
-                                   reference=str(reference) if reference else None)
+                                   reference=str(reference) if reference else None, flowjo=flowjo)
         typer.echo(f"{len(table)} file(s) -> {Path(out) / 'mfc_results.csv'}", err=True)
         for row in table.itertuples(index=False):
             pct = "" if row.mrd_pct != row.mrd_pct or row.status == "not evaluable" else f" {row.mrd_pct:.4g}%"

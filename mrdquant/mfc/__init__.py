@@ -3,7 +3,8 @@
 ``load_panel`` / ``list_panels`` read the marker-based panels (``docs/panels.md``);
 ``prepare`` resolves a file's channels, runs acquisition QC and places the panel's gates;
 ``quantify_mfc`` turns that into an :class:`~mrdquant.cytometry.laip.MfcResult`
-(``docs/mfc-mrd.md``). ``NormalReference`` and ``quantify_dfn`` find different-from-normal
+(``docs/mfc-mrd.md``); ``export_flowjo`` writes its placed gates as a FlowJo workspace.
+``NormalReference`` and ``quantify_dfn`` find different-from-normal
 (DfN) events against a normal-marrow reference; ``integrated_call`` joins LAIP and DfN
 (``docs/dfn.md``).
 """
@@ -30,6 +31,8 @@ _LAZY = {
     "apply_laip": ".patient_laip",
     "PatientLaip": ".patient_laip",
     "plot_gating": ".plots",
+    "export_flowjo": ".flowjo",
+    "flowjo_gate_table": ".flowjo",
     "NormalReference": ".reference",
     "REFERENCE_FORMAT_VERSION": ".reference",
     "quantify_dfn": ".dfn",

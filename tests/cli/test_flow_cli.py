@@ -36,6 +36,23 @@ def test_flow_writes_one_row_per_file_and_reports_the_bad_one(tubes, tmp_path, c
     assert "broken.fcs" in captured.err and "p1_d30.fcs: positive" in captured.out
 
 
+def test_flow_flowjo_writes_a_workspace_that_gate_reproduces(tubes, tmp_path):
+    a = tubes[0]
+    out = tmp_path / "res"
+    assert main(["flow", str(a), "--panel", "B-ALL", "--out", str(out), "--no-progress", "--no-plots",
+                 "--flowjo"]) == 0
+    wsp = out / "plots" / "p1_d30.wsp"
+    row = pd.read_csv(out / "mfc_results.csv").iloc[0]
+    # the lab's check: gate the file with the workspace, the LAIP and denominator come back
+    assert main(["gate", str(wsp), str(a), "--out", str(tmp_path / "g"), "--no-progress"]) == 0
+    counts = pd.read_csv(tmp_path / "g" / "counts.csv").set_index("gate_path")["count"]
+    laip = [p for p in counts.index if p.endswith("/LAIP")]
+    assert len(laip) == 1 and counts[laip[0]] == row["laip_events"] > 0
+    viable = [p for p in counts.index if p.endswith("/Viable")]  # the denominator step
+    assert len(viable) == 1 and counts[viable[0]] == row["denominator_events"]
+    assert not (out / "plots" / "p1_d30.png").exists()  # --no-plots still writes no page
+
+
 def test_flow_unknown_panel_is_a_usage_error(tubes, tmp_path, capsys):
     rc = main(["flow", str(tubes[0]), "--panel", "CLL", "--out", str(tmp_path / "x"), "--no-progress"])
     assert rc == 2
