@@ -547,7 +547,10 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
             for sid in sample_ids:
                 page = res.gating_pages.get(sid) or res.gating_pages.get(Path(sid).stem)
                 if page is not None:
-                    gating.append({"sample_id": sid, "data_uri": _embed(page), "file": str(page)})
+                    wsp = page.with_suffix(".wsp")
+                    gating.append({"sample_id": sid, "data_uri": _embed(page), "file": str(page),
+                                   "wsp": (Path(os.path.relpath(wsp, out / "patients")).as_posix() if wsp.is_file()
+                                           else None)})
             mfc_rows = _table_view(_safe_human(_match_samples(sample_ids, res.get("mfc")), "mfc", problems))
             wt1_rows = _table_view(_safe_human(_match_samples(sample_ids, res.get("wt1"), ("sample_id", "sample")),
                                                "wt1", problems))

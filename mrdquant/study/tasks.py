@@ -96,7 +96,8 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd
     ``<file name without suffix>.png`` (the report shows it on the patient page of the
     clinical sample of that name). With a Gating-ML strategy the file is gated with it and
     the LAIP / denominator gate counts give the MRD (:func:`mrdquant.quantify_mrd_table`
-    columns).
+    columns). Beside each gating page, ``<stem>.wsp`` holds the placed gates as a FlowJo
+    workspace (:func:`mrdquant.export_flowjo`).
     """
     name = Path(path).name
     if task.strategy:
@@ -124,9 +125,12 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd
     if dfn is not None:
         tables["dfn_results"] = pd.DataFrame([dfn])
     if task.plots_dir and len(result.gates):
+        from ..mfc.flowjo import export_flowjo
         from ..mfc.plots import plot_gating
 
         plot_gating(result, Path(task.plots_dir) / f"{Path(name).stem}.png", sample=sample)
+        # the same gates for review in FlowJo, beside the page
+        export_flowjo(result, sample, Path(task.plots_dir) / f"{Path(name).stem}.wsp", panel=task.panel)
     return tables
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -148,3 +149,20 @@ def test_demo_calls_are_the_calls_command_output(demo_out, data_samples, tmp_pat
     pts = pd.read_csv(study / "clinical" / "patients.csv", parse_dates=["hsct_date"]).set_index("patient_id")
     row = samples.iloc[0]
     assert row["days_from_hsct"] == (pd.Timestamp(row["date"]) - pts.loc[row["patient_id"], "hsct_date"]).days
+
+
+def test_demo_patient_reports_show_every_gating_page_and_link_its_workspace(demo_out):
+    """Each tube of a patient has its gating page embedded and its FlowJo workspace linked."""
+    import re
+
+    samples = pd.read_csv(demo_out / "calls" / "samples.csv")
+    mfc = pd.read_csv(demo_out / "flow" / "mfc_results.csv")
+    gated = set(mfc.loc[mfc["n_events"] >= 1000, "sample_id"].str.replace(".fcs", "", regex=False))
+    for page in sorted((demo_out / "report" / "patients").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        mine = set(samples.loc[samples["patient_id"] == page.stem, "sample_id"]) & gated
+        assert mine
+        assert set(re.findall(r'alt="Gating page of ([^"]+)"', html)) == mine
+        links = re.findall(r'href="([^"]+\.wsp)"', html)
+        assert sorted(Path(x).stem for x in links) == sorted(mine)
+        assert all((page.parent / x).resolve().is_file() for x in links)

@@ -211,3 +211,12 @@ def test_panel_gating_with_quantify_mfc_and_gating_pages(study_copy, capsys):
     assert (m["panel_id"] == "B-ALL").all() and m["gates"].str.startswith("[").all()
     pages = sorted(p.name for p in (study_copy / "results" / "flow" / "plots").glob("*.png"))
     assert pages == sorted(f.replace(".fcs", ".png") for f in picked["file"] if f in set(m["file"][m["n_events"] >= 1000]))
+    # beside each page, its gates as a FlowJo workspace whose LAIP counts the result's LAIP events
+    from mrdquant.cytometry.gating import GatingStrategy
+
+    workspaces = sorted((study_copy / "results" / "flow" / "plots").glob("*.wsp"))
+    assert [w.with_suffix(".png").name for w in workspaces] == pages
+    positive = m[m["status"] == "positive"].iloc[0]
+    wsp = study_copy / "results" / "flow" / "plots" / positive["file"].replace(".fcs", ".wsp")
+    regated = GatingStrategy.from_flowjo(wsp, sample_id=positive["file"]).gate(str(study_copy / "flow" / positive["file"]))
+    assert regated.count("LAIP") == positive["laip_events"] > 0
