@@ -572,6 +572,8 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
         write_text(html, target)
         written.append(target)
 
+    shown_pages = {g["file"] for page in patient_pages for g in page["gating"]}
+
     # the Excel workbook of the main tables
     book_tables = {name: t for name, t in (
         ("MFC", ht["mfc"]), ("WT1", ht["wt1"]), ("Samples", ht["samples"]), ("Timelines", ht["patients"]),
@@ -589,7 +591,12 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
         problems=problems,
         mfc=_table_view(ht["mfc"]),
         gate_counts=_table_view(ht["gate_counts"]),
-        gating=[{"sample_id": v.stem, "data_uri": _embed(v)} for v in dict.fromkeys(res.gating_pages.values())],
+        # a tube's gating page is shown in its patient's report; here only the pages no
+        # patient report shows (files the sample sheet does not link), so the study report
+        # stays small however many tubes a study has
+        gating=[{"sample_id": v.stem, "data_uri": _embed(v)} for v in dict.fromkeys(res.gating_pages.values())
+                if str(v) not in shown_pages],
+        gating_in_patients=len(shown_pages),
         wt1=_table_view(ht["wt1"]),
         qpcr_figs=qpcr_figs,
         amplification_note=res.get("amplification") is None and res.get("wells") is not None,

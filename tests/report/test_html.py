@@ -70,6 +70,9 @@ def test_reports_written_with_their_parts(small_results):
     page = (report / "patients" / f"{keep[0]}.html").read_text(encoding="utf-8")
     assert f"Sample {sid}." in page and "by rule <b>" in page
     assert f"MRD kinetics of {keep[0]}" in page
+    # the gating page is in the patient report only: the study report points there
+    assert f'alt="Gating page of {sid}' in page and "Gating page of" not in study
+    assert "Gating pages (1): each tube's page is in its patient's report" in study
 
 
 def test_template_escapes_values(tmp_path, small_results):
