@@ -27,7 +27,7 @@ from ..cytometry.laip import MFC_STATUSES, _classify, _reason, _resolve_threshol
 from ..errors import InputError, ReferenceFileError
 from ..profiles import Threshold, thresholds_table
 from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
-from .novelty import group_novel_events
+from .novelty import dissolve_normal_centred, group_novel_events
 from .panels import normalize_marker
 from .reference import NormalReference, _is_prepared, _resolve_panel, _sample_label, features_of, prepare_sample
 
@@ -78,6 +78,9 @@ class DfnResult:
         DfN events, in file event order.
     novel_events : int, events
         Novel denominator events before grouping (scattered ones included).
+    fringe_events : int, events
+        Novel events grouped into populations whose centre is a normal-looking event
+        (:func:`mrdquant.mfc.novelty.dissolve_normal_centred`); not counted.
     singlet_check : dict
         The strict-singlet cut (:func:`mrdquant.mfc.dfn_singlets.strict_singlet_mask`):
         ``measure``, ``median``, ``sd``, ``k``, ``limit`` and ``removed`` (denominator
@@ -126,6 +129,7 @@ class DfnResult:
     provenance: dict = field(default_factory=dict)
     mrdquant_version: str = __version__
     singlet_check: dict = field(default_factory=dict)
+    fringe_events: int = 0
 
     @property
     def dfn_events(self) -> int:
@@ -144,6 +148,7 @@ class DfnResult:
             "dfn_novel_events": self.novel_events,
             "dfn_populations": int(len(self.populations)),
             "dfn_not_strict_singlets": int(self.singlet_check.get("removed", 0)),
+            "dfn_fringe_events": int(self.fringe_events),
             "denominator_events": self.denominator_events,
             "dfn_mrd_pct": self.mrd_pct,
             "dfn_sensitivity": self.sensitivity,
@@ -318,6 +323,7 @@ def quantify_dfn(
         min_cluster_size=max(1, lod),
         seed=int(ref.parameters.get("seed", 0)),
     )
+    labels, fringe = dissolve_normal_centred(x[novel], labels, ref.mixture, ref.threshold)
     grouped = labels >= 0
     aberrant = np.zeros(den_mask.size, dtype=bool)
     aberrant[den_idx[novel[grouped]]] = True
@@ -373,6 +379,7 @@ def quantify_dfn(
             "mrdquant_version": __version__,
         },
         singlet_check=singlet_info,
+        fringe_events=fringe,
     )
 
 

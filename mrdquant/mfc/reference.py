@@ -28,7 +28,7 @@ import numpy as np
 from .._version import __version__
 from ..errors import ConfigError, InputError, ReferenceFileError
 from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
-from .novelty import GaussianMixtureModel, fit_mixture, group_novel_events, score_mixture
+from .novelty import GaussianMixtureModel, dissolve_normal_centred, fit_mixture, group_novel_events, score_mixture
 
 __all__ = ["NormalReference", "REFERENCE_FORMAT", "REFERENCE_FORMAT_VERSION", "SCATTER_FEATURES"]
 
@@ -393,6 +393,7 @@ class NormalReference:
             nov = sc < threshold
             novel_per.append(int(nov.sum()))
             lab = group_novel_events(m[nov], eps=eps, min_samples=min_samples, min_cluster_size=lod_events, seed=seed)
+            lab, _ = dissolve_normal_centred(m[nov], lab, mixture, threshold)
             dfn_per.append(int(np.count_nonzero(lab >= 0)))
         per_plot = max(1, 20_000 // len(fit_parts))
         plot_events = np.concatenate(
