@@ -94,7 +94,7 @@ def flow_files(
                     if src.n_events >= MIN_FILE_EVENTS:
                         src = prepare(src, laip_panel, channels=channels, sample_id=f.name)
                     r = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels)
-                    d = quantify_dfn(src, ref, profile, panel=p, sample_id=r.sample_id)
+                    d = quantify_dfn(src, ref, profile, panel=p, sample_id=r.sample_id, channels=channels)
                     row = d.to_row()
                     row.update({k: v for k, v in integrated_call(r, d).to_row().items() if k not in row})
                     dfn_rows.append(row)

@@ -273,7 +273,8 @@ def quantify_dfn(
         Explicit marker -> ``$PnN`` mapping, e.g. ``{"CD58": "APC-Cy7-A"}`` for a file
         whose ``$PnS`` leaves a marker unnamed (as in :func:`mrdquant.quantify_mfc`). It
         wins over ``$PnS``: explicitly mapped channels are not checked against the
-        reference's markers. Not used when ``sample`` is already prepared.
+        reference's markers. A prepared sample keeps the channels it was prepared with;
+        pass the same mapping so that its markers are exempt from the stain check too.
     singlet_k : float, optional, robust SDs
         Strict-singlet cut: only denominator events with ``FSC-H / FSC-A >= median -
         singlet_k x SD`` may be novel (:mod:`mrdquant.mfc.dfn_singlets`). Default: the
@@ -301,7 +302,7 @@ def quantify_dfn(
     ref.check_panel(p, where=str(sample) if isinstance(sample, (str, os.PathLike)) else "")
     prepared = sample if _is_prepared(sample) else prepare_sample(sample, p, channels)
     src, sha = _sample_label(prepared.sample)
-    _check_file_markers(prepared, ref, p, src, None if _is_prepared(sample) else channels)
+    _check_file_markers(prepared, ref, p, src, channels)
     disease = getattr(p, "disease", "ALL")
     prof, thr = _resolve_thresholds(profile, disease, lod_events, lloq_events, min_denominator, threshold_pct)
     lod, lloq, mind = int(thr["lod_events"].value), int(thr["lloq_events"].value), int(thr["min_denominator_events"].value)

@@ -172,6 +172,13 @@ def test_explicit_channels_map_an_unnamed_marker(b_ref):
     # the explicit mapping wins over a $PnS that names something else ...
     other, _ = _with_stain(sample, "CD58", "CD99")
     assert quantify_dfn(other, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
+    # a prepared sample keeps its channels; the same mapping exempts them from the stain check
+    from mrdquant.mfc.preparation import prepare
+
+    prep = prepare(other, "B-ALL", channels={"CD58": ch})
+    with pytest.raises(ReferenceFileError, match=f"{ch} is 'CD99', reference expects 'CD58'"):
+        quantify_dfn(prep, b_ref)
+    assert quantify_dfn(prep, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
     # ... a stain naming the marker with its fluorochrome is accepted without one
     assert quantify_dfn(_with_stain(sample, "CD58", "CD58 APC-H7")[0], b_ref).laip_events == plain.laip_events
 
