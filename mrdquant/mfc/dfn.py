@@ -1,10 +1,12 @@
 """Different-from-normal (DfN) MRD of one sample, and the integrated LAIP + DfN call.
 
-:func:`quantify_dfn` scores every denominator event of a sample against a
-:class:`~mrdquant.mfc.reference.NormalReference` (mixture log-density), marks events below
-the reference's calibrated threshold as novel, groups them into populations (DBSCAN,
-populations smaller than the LOD dissolved) and counts the grouped events as the DfN
-numerator. The report categories and limits are those of LAIP MRD
+:func:`quantify_dfn` scores every strict singlet among the denominator events of a sample
+(:mod:`mrdquant.mfc.dfn_singlets`: doublets that pass the panel's singlet gate must not be
+novel) against a :class:`~mrdquant.mfc.reference.NormalReference` (mixture log-density),
+marks events below the reference's calibrated threshold as novel, groups them into
+populations (DBSCAN; populations smaller than the LOD, and populations whose centre is a
+normal-looking event, dissolved) and counts the grouped events as the DfN numerator over
+the panel's denominator. The report categories and limits are those of LAIP MRD
 (:mod:`mrdquant.cytometry.laip`). :func:`integrated_call` joins a LAIP result and a DfN
 result of the same file as ELN 2021 recommends: MRD events = LAIP events OR DfN events,
 with the agreement of the two approaches reported.

@@ -1,7 +1,8 @@
 """A normal-marrow reference for different-from-normal (DfN) MRD, and its file format.
 
-:class:`NormalReference` holds a Gaussian mixture of the denominator events of normal and
-regenerating marrows in a panel's compensated, transformed space (markers plus log
+:class:`NormalReference` holds a Gaussian mixture of the denominator events (strict
+singlets, :mod:`mrdquant.mfc.dfn_singlets`) of normal and regenerating marrows in a panel's
+compensated, transformed space (markers plus log
 FSC-A/SSC-A), the novelty threshold calibrated on *held-out* normal marrows to a chosen
 false-positive event rate, and the parameters of the population grouping. It is saved as
 one ``.npz`` file of plain arrays plus a JSON header (never a pickle) that carries the
