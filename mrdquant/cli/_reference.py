@@ -26,8 +26,12 @@ def fit_reference(files: list, panel: str, out: Path, **params):
 
 
 def run_dfn(files: list, reference: Path, out_dir: Path, *, profile: str = "puih_2020",
-            laip: Optional[Path] = None, laip_gate: str = "LAIP", plots: bool = True):
+            laip: Optional[Path] = None, laip_gate: str = "LAIP", plots: bool = True,
+            channels: Optional[dict] = None):
     """DfN (and, with a LAIP strategy, the integrated call) for each file.
+
+    ``channels`` is the explicit marker -> ``$PnN`` mapping passed to
+    :func:`~mrdquant.mfc.dfn.quantify_dfn` for every file.
 
     Writes ``dfn_results.csv``/``.parquet`` (one row per file), ``dfn_populations.csv``
     (one row per population), ``plots/<sample_id>_dfn.png`` and, when files fail,
@@ -52,7 +56,7 @@ def run_dfn(files: list, reference: Path, out_dir: Path, *, profile: str = "puih
     for f in files:
         sid = Path(f).stem
         try:
-            res = quantify_dfn(str(f), ref, profile, sample_id=sid)
+            res = quantify_dfn(str(f), ref, profile, sample_id=sid, channels=channels)
             row = res.to_row()
             row["reference"] = str(reference)
             if strategy is not None:
@@ -95,6 +99,7 @@ def register(app: typer.Typer) -> None:
         fp_rate: float = typer.Option(1e-4, "--fp-rate", help="Target novel-event rate on held-out normals."),
         components: int = typer.Option(16, "--components", help="Gaussian mixture components."),
         seed: int = typer.Option(0, "--seed", help="Random seed (subsampling, k-means initialisation)."),
+        channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
     ) -> None:
         """Fit a normal-marrow reference on normal FCS files and write it as one .npz file.
 
@@ -102,7 +107,10 @@ def register(app: typer.Typer) -> None:
         threshold is calibrated on held-out files to --fp-rate. The file carries the
         panel, the transforms, the training files' SHA-256 and a content hash.
         """
-        ref = fit_reference(list(files), panel, out, fp_event_rate=fp_rate, n_components=components, seed=seed)
+        from ._flow import _parse_channels
+
+        ref = fit_reference(list(files), panel, out, fp_event_rate=fp_rate, n_components=components, seed=seed,
+                            channels=_parse_channels(channel) or None)
         cal = ref.calibration
         typer.echo(
             f"reference for panel {ref.panel_id!r}: {len(ref.training)} file(s), {ref.mixture.n_components} components, "
@@ -130,6 +138,7 @@ def register(app: typer.Typer) -> None:
         ),
         laip_gate: str = typer.Option("LAIP", "--laip-gate", help="Gate id of the LAIP in --laip."),
         plots: bool = typer.Option(True, "--plots/--no-plots", help="Write a population plot per file."),
+        channel: List[str] = typer.Option([], "--channel", help="Map a marker to a channel: CD58=APC-Cy7-A (repeatable)."),
     ) -> None:
         """Different-from-normal MRD of FCS files against a normal reference.
 
@@ -139,10 +148,12 @@ def register(app: typer.Typer) -> None:
         fail are reported and listed in dfn_errors.csv; the others finish (exit code 1).
         """
         from ..errors import ReferenceFileError
+        from ._flow import _parse_channels
 
         if not Path(reference).is_file():
             raise ReferenceFileError(f"{reference}: no such reference file")
-        results, errors = run_dfn(list(files), reference, out, profile=profile, laip=laip, laip_gate=laip_gate, plots=plots)
+        results, errors = run_dfn(list(files), reference, out, profile=profile, laip=laip, laip_gate=laip_gate, plots=plots,
+                                  channels=_parse_channels(channel) or None)
         for row in results.to_dict("records"):
             extra = f", integrated {row['integrated_status']} ({row['agreement']})" if "agreement" in row else ""
             typer.echo(f"{row['sample_id']}: DfN {row['dfn_status']}, {row['dfn_events']} events, {row['dfn_mrd_pct']:.3g}%{extra}")

@@ -1,10 +1,12 @@
 """Different-from-normal (DfN) MRD of one sample, and the integrated LAIP + DfN call.
 
-:func:`quantify_dfn` scores every denominator event of a sample against a
-:class:`~mrdquant.mfc.reference.NormalReference` (mixture log-density), marks events below
-the reference's calibrated threshold as novel, groups them into populations (DBSCAN,
-populations smaller than the LOD dissolved) and counts the grouped events as the DfN
-numerator. The report categories and limits are those of LAIP MRD
+:func:`quantify_dfn` scores every strict singlet among the denominator events of a sample
+(:mod:`mrdquant.mfc.dfn_singlets`: doublets that pass the panel's singlet gate must not be
+novel) against a :class:`~mrdquant.mfc.reference.NormalReference` (mixture log-density),
+marks events below the reference's calibrated threshold as novel, groups them into
+populations (DBSCAN; populations smaller than the LOD, and populations whose centre is a
+normal-looking event, dissolved) and counts the grouped events as the DfN numerator over
+the panel's denominator. The report categories and limits are those of LAIP MRD
 (:mod:`mrdquant.cytometry.laip`). :func:`integrated_call` joins a LAIP result and a DfN
 result of the same file as ELN 2021 recommends: MRD events = LAIP events OR DfN events,
 with the agreement of the two approaches reported.
@@ -15,6 +17,7 @@ See ``docs/dfn.md``.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -25,8 +28,10 @@ from .._version import __version__
 from ..cytometry.laip import MFC_STATUSES, _classify, _reason, _resolve_thresholds
 from ..errors import InputError, ReferenceFileError
 from ..profiles import Threshold, thresholds_table
-from .novelty import group_novel_events
-from .reference import NormalReference, _resolve_panel, _sample_label, features_of, prepare_sample
+from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
+from .novelty import dissolve_normal_centred, group_novel_events
+from .panels import normalize_marker
+from .reference import NormalReference, _is_prepared, _resolve_panel, _sample_label, features_of, prepare_sample
 
 __all__ = ["DfnResult", "quantify_dfn", "IntegratedResult", "integrated_call", "POPULATION_COLUMNS", "AGREEMENTS"]
 
@@ -75,6 +80,13 @@ class DfnResult:
         DfN events, in file event order.
     novel_events : int, events
         Novel denominator events before grouping (scattered ones included).
+    fringe_events : int, events
+        Novel events grouped into populations whose centre is a normal-looking event
+        (:func:`mrdquant.mfc.novelty.dissolve_normal_centred`); not counted.
+    singlet_check : dict
+        The strict-singlet cut (:func:`mrdquant.mfc.dfn_singlets.strict_singlet_mask`):
+        ``measure``, ``median``, ``sd``, ``k``, ``limit`` and ``removed`` (denominator
+        events not allowed to be novel because they may be doublets).
     populations : DataFrame
         One row per DfN population, columns :data:`POPULATION_COLUMNS` (``population`` id,
         ``events``, ``pct_of_denominator`` (%), ``nearest_component`` (the normal mixture
@@ -118,6 +130,8 @@ class DfnResult:
     sample_id: str = ""
     provenance: dict = field(default_factory=dict)
     mrdquant_version: str = __version__
+    singlet_check: dict = field(default_factory=dict)
+    fringe_events: int = 0
 
     @property
     def dfn_events(self) -> int:
@@ -135,6 +149,8 @@ class DfnResult:
             "dfn_events": self.laip_events,
             "dfn_novel_events": self.novel_events,
             "dfn_populations": int(len(self.populations)),
+            "dfn_not_strict_singlets": int(self.singlet_check.get("removed", 0)),
+            "dfn_fringe_events": int(self.fringe_events),
             "denominator_events": self.denominator_events,
             "dfn_mrd_pct": self.mrd_pct,
             "dfn_sensitivity": self.sensitivity,
@@ -158,19 +174,33 @@ def _as_reference(reference) -> tuple[NormalReference, str]:
     raise InputError(f"reference: expected a NormalReference or a path to one, got {type(reference).__name__}")
 
 
-def _check_file_markers(prepared, reference: NormalReference, where: str) -> None:
-    """Refuse a file whose $PnS stains disagree with the reference's markers."""
+def _check_file_markers(prepared, reference: NormalReference, panel, where: str, explicit=None) -> None:
+    """Refuse a file whose $PnS stains disagree with the reference's markers.
+
+    A stain agrees when it names the marker or one of the panel's aliases for it (whole
+    or as its first word, as channel resolution matches them). Markers mapped explicitly
+    (``explicit``: the caller's ``channels``) are not checked: the mapping wins over $PnS.
+    """
     markers = list(prepared.markers)
     if markers != list(reference.markers):
         raise ReferenceFileError(f"{where}: prepared markers {markers} differ from the reference's {list(reference.markers)}")
     sample = prepared.sample
     chans = getattr(prepared, "channels", {}) or {}
     stains = dict(zip(sample.channels, sample.markers))
+    specs = {s.name: s for s in getattr(panel, "marker_specs", [])}
+    skip = {normalize_marker(k) for k in (explicit or {})}
     wrong = []
     for m in markers:
+        if normalize_marker(m) in skip:
+            continue
         ch = chans.get(m)
         st = (stains.get(ch) or "").strip()
-        if ch is not None and st and st.lower() != m.lower():
+        if ch is None or not st:
+            continue
+        spec = specs.get(m)
+        keys = {normalize_marker(m), *(normalize_marker(a) for a in (spec.aliases if spec is not None else ()))}
+        first = normalize_marker(re.split(r"[\s/]+", st)[0])
+        if normalize_marker(st) not in keys and first not in keys:
             wrong.append(f"{ch} is {st!r}, reference expects {m!r}")
     if wrong:
         raise ReferenceFileError(
@@ -221,6 +251,8 @@ def quantify_dfn(
     min_denominator: int | None = None,
     threshold_pct: "float | None | Literal['profile']" = "profile",
     sample_id: str | None = None,
+    channels: dict | None = None,
+    singlet_k: float | None = None,
 ) -> DfnResult:
     """DfN MRD of one sample against a normal-marrow reference.
 
@@ -239,6 +271,16 @@ def quantify_dfn(
         DfN population.
     sample_id : str, optional
         Default: the file name stem.
+    channels : dict of str to str, optional
+        Explicit marker -> ``$PnN`` mapping, e.g. ``{"CD58": "APC-Cy7-A"}`` for a file
+        whose ``$PnS`` leaves a marker unnamed (as in :func:`mrdquant.quantify_mfc`). It
+        wins over ``$PnS``: explicitly mapped channels are not checked against the
+        reference's markers. A prepared sample keeps the channels it was prepared with;
+        pass the same mapping so that its markers are exempt from the stain check too.
+    singlet_k : float, optional, robust SDs
+        Strict-singlet cut: only denominator events with ``FSC-H / FSC-A >= median -
+        singlet_k x SD`` may be novel (:mod:`mrdquant.mfc.dfn_singlets`). Default: the
+        reference's (``parameters["singlet_k"]``), else 2.5. ``inf`` switches it off.
 
     Returns
     -------
@@ -260,9 +302,9 @@ def quantify_dfn(
     ref, ref_sha = _as_reference(reference)
     p = _resolve_panel(panel if panel is not None else ref.panel_id)
     ref.check_panel(p, where=str(sample) if isinstance(sample, (str, os.PathLike)) else "")
-    prepared = sample if hasattr(sample, "denominator_mask") and hasattr(sample, "values") else prepare_sample(sample, p)
+    prepared = sample if _is_prepared(sample) else prepare_sample(sample, p, channels)
     src, sha = _sample_label(prepared.sample)
-    _check_file_markers(prepared, ref, src)
+    _check_file_markers(prepared, ref, p, src, channels)
     disease = getattr(p, "disease", "ALL")
     prof, thr = _resolve_thresholds(profile, disease, lod_events, lloq_events, min_denominator, threshold_pct)
     lod, lloq, mind = int(thr["lod_events"].value), int(thr["lloq_events"].value), int(thr["min_denominator_events"].value)
@@ -270,8 +312,11 @@ def quantify_dfn(
     tf = None if tp is None else float(tp) / 100.0
 
     den_mask = np.asarray(prepared.denominator_mask, dtype=bool)
-    den_idx = np.flatnonzero(den_mask)
-    x, _ = features_of(prepared, den_mask)
+    n_den = int(np.count_nonzero(den_mask))
+    k = float(singlet_k if singlet_k is not None else ref.parameters.get("singlet_k", STRICT_SINGLET_K))
+    strict, singlet_info = strict_singlet_mask(prepared.scatter, den_mask, k)
+    den_idx = np.flatnonzero(strict)  # the events that may be novel
+    x, _ = features_of(prepared, strict)
     score = ref.score(x)[0]
     novel = np.flatnonzero(score < ref.threshold)
     labels = group_novel_events(
@@ -281,10 +326,11 @@ def quantify_dfn(
         min_cluster_size=max(1, lod),
         seed=int(ref.parameters.get("seed", 0)),
     )
+    labels, fringe = dissolve_normal_centred(x[novel], labels, ref.mixture, ref.threshold)
     grouped = labels >= 0
     aberrant = np.zeros(den_mask.size, dtype=bool)
     aberrant[den_idx[novel[grouped]]] = True
-    n_dfn, n_den = int(grouped.sum()), int(den_idx.size)
+    n_dfn = int(grouped.sum())
 
     frac, sens, code = _classify(np.array([n_dfn]), np.array([n_den]), lod, lloq, mind, tf)
     c = int(code[0])
@@ -332,9 +378,11 @@ def quantify_dfn(
             "profile": prof.profile_id,
             "input_sha256": sha,
             "source": src,
-            "parameters": {"lod_events": lod, **ref.grouping},
+            "parameters": {"lod_events": lod, **ref.grouping, "singlet_k": k, "channels": dict(channels or {})},
             "mrdquant_version": __version__,
         },
+        singlet_check=singlet_info,
+        fringe_events=fringe,
     )
 
 

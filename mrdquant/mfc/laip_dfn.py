@@ -113,5 +113,5 @@ def quantify_laip_dfn(
     if src.n_events >= MIN_FILE_EVENTS:  # too small a file is not evaluable: quantify_mfc says so
         src = prepare(src, _resolve_laip(p, laip)[0], channels=channels, sample_id=name)
     mfc = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels, sample_id=name)
-    dfn = quantify_dfn(src, reference, profile, panel=p, sample_id=mfc.sample_id)
+    dfn = quantify_dfn(src, reference, profile, panel=p, sample_id=mfc.sample_id, channels=channels)
     return LaipDfnResult(mfc=mfc, dfn=dfn, integrated=integrated_call(mfc, dfn))

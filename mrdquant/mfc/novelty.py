@@ -8,7 +8,9 @@ reference needs no pickled estimator and scores a million events in a fraction o
 second. Events whose log-density falls below a threshold calibrated on held-out normal
 events are *novel*; :func:`group_novel_events` then keeps only the novel events that form
 populations of at least ``min_cluster_size`` events (DBSCAN), so scattered novel events of a
-normal marrow do not add up to a positive call. See ``docs/dfn.md`` for why a mixture was
+normal marrow do not add up to a positive call, and :func:`dissolve_normal_centred` drops
+the populations whose centre is itself a normal-looking event (the fringe of a broad normal
+population, not a population of its own). See ``docs/dfn.md`` for why a mixture was
 chosen over nearest-neighbour distances and isolation forests.
 """
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from ..errors import ConfigError, InputError
 
-__all__ = ["GaussianMixtureModel", "fit_mixture", "score_mixture", "group_novel_events"]
+__all__ = ["GaussianMixtureModel", "fit_mixture", "score_mixture", "group_novel_events", "dissolve_normal_centred"]
 
 _CHUNK = 4096
 
@@ -284,3 +286,46 @@ def group_novel_events(
     for new, (_, old) in enumerate(sorted(keep, key=lambda t: (-t[0], t[1]))):
         out[labels == old] = new
     return out
+
+
+def dissolve_normal_centred(
+    x: np.ndarray, labels: np.ndarray, model: GaussianMixtureModel, threshold: float
+) -> tuple[np.ndarray, int]:
+    """Dissolve the populations whose centre is not novel.
+
+    The centre of a population is the per-feature median of its events. When the mixture
+    log-density there is at least ``threshold``, the centre is an ordinary normal event
+    and the population is the fringe of a normal population that reaches below the
+    threshold (for example the dim, broad debris cloud at the edge of a CD45 gate), not a
+    population of its own: its events get label -1. A population of leukemic cells has its
+    centre far outside normal marrow.
+
+    Parameters
+    ----------
+    x : ndarray (n_novel, n_features), transformed units
+    labels : ndarray (n_novel,), int
+        From :func:`group_novel_events` (-1 = not in a population).
+    model : GaussianMixtureModel
+    threshold : float, log density
+
+    Returns
+    -------
+    labels : ndarray (n_novel,), int64
+        Remaining populations renumbered 0, 1, ... in their previous order.
+    dissolved : int, events
+        Events of the dissolved populations.
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    out = np.full(labels.shape, -1, dtype=np.int64)
+    ids = [int(i) for i in np.unique(labels[labels >= 0])]
+    if not ids:
+        return out, 0
+    x = np.asarray(x, dtype=np.float64)
+    centres = np.stack([np.median(x[labels == i], axis=0) for i in ids])
+    centre_score = score_mixture(centres, model)[0]
+    new = 0
+    for i, sc in zip(ids, centre_score):
+        if sc < threshold:
+            out[labels == i] = new
+            new += 1
+    return out, int(np.count_nonzero((labels >= 0) & (out < 0)))

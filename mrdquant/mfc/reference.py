@@ -1,7 +1,8 @@
 """A normal-marrow reference for different-from-normal (DfN) MRD, and its file format.
 
-:class:`NormalReference` holds a Gaussian mixture of the denominator events of normal and
-regenerating marrows in a panel's compensated, transformed space (markers plus log
+:class:`NormalReference` holds a Gaussian mixture of the denominator events (strict
+singlets, :mod:`mrdquant.mfc.dfn_singlets`) of normal and regenerating marrows in a panel's
+compensated, transformed space (markers plus log
 FSC-A/SSC-A), the novelty threshold calibrated on *held-out* normal marrows to a chosen
 false-positive event rate, and the parameters of the population grouping. It is saved as
 one ``.npz`` file of plain arrays plus a JSON header (never a pickle) that carries the
@@ -27,7 +28,8 @@ import numpy as np
 
 from .._version import __version__
 from ..errors import ConfigError, InputError, ReferenceFileError
-from .novelty import GaussianMixtureModel, fit_mixture, group_novel_events, score_mixture
+from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
+from .novelty import GaussianMixtureModel, dissolve_normal_centred, fit_mixture, group_novel_events, score_mixture
 
 __all__ = ["NormalReference", "REFERENCE_FORMAT", "REFERENCE_FORMAT_VERSION", "SCATTER_FEATURES"]
 
@@ -79,12 +81,16 @@ def panel_identity(panel) -> tuple[str, str, list[str]]:
     return str(panel.panel_id), str(h), markers
 
 
-def prepare_sample(sample, panel):
+def prepare_sample(sample, panel, channels: dict | None = None):
     """Compensated, transformed marker values and denominator mask of a sample
-    (:func:`mrdquant.mfc.prepare`: the panel's channel resolution, QC and denominator)."""
+    (:func:`mrdquant.mfc.prepare`: the panel's channel resolution, QC and denominator).
+
+    ``channels`` is the explicit marker -> ``$PnN`` mapping of :func:`mrdquant.mfc.prepare`
+    (e.g. ``{"CD58": "APC-Cy7-A"}``) for files whose ``$PnS`` leaves a marker unnamed.
+    """
     from .preparation import prepare
 
-    return prepare(sample, panel)
+    return prepare(sample, panel, channels=channels)
 
 
 def features_of(prepared, mask: np.ndarray | None = None) -> tuple[np.ndarray, list[str]]:
@@ -100,6 +106,11 @@ def features_of(prepared, mask: np.ndarray | None = None) -> tuple[np.ndarray, l
         raw = np.asarray(prepared.scatter[s], dtype=np.float64)[mask]
         out[:, len(markers) + j] = np.log10(np.clip(raw, 1.0, None)) / math.log10(_SCATTER_TOP)
     return out, markers + list(SCATTER_FEATURES)
+
+
+def _is_prepared(sample) -> bool:
+    """A :class:`~mrdquant.mfc.PreparedSample` (or anything shaped like one)."""
+    return hasattr(sample, "denominator_mask") and hasattr(sample, "values") and hasattr(sample, "scatter")
 
 
 def _sample_label(sample) -> tuple[str, str]:
@@ -183,17 +194,27 @@ class NormalReference:
         min_samples: int = 10,
         lod_events: int = 20,
         seed: int = 0,
+        channels: dict | None = None,
+        singlet_k: float = STRICT_SINGLET_K,
     ) -> "NormalReference":
         """Fit a reference on normal / regenerating marrows of one panel.
 
         Parameters
         ----------
-        samples : sequence of FlowSample or path
+        samples : sequence of FlowSample, path or PreparedSample
             Normal marrows (no leukemic events), acquired with ``panel``.
         panel : str, path or Panel
         n_components, fp_event_rate, n_fit_events, calibration_share, eps, min_samples,
         lod_events, seed
             As in :meth:`fit_arrays`.
+        channels : dict of str to str, optional
+            Explicit marker -> ``$PnN`` mapping applied to every file, e.g.
+            ``{"CD58": "APC-Cy7-A"}`` (as in :func:`mrdquant.quantify_mfc`); not used for
+            samples that are already prepared.
+        singlet_k : float, default 2.5, robust SDs
+            Only strict singlets (:func:`mrdquant.mfc.dfn_singlets.strict_singlet_mask`)
+            of each file's denominator are fitted and calibrated on; stored with the
+            reference and used by :func:`mrdquant.quantify_dfn`.
 
         Returns
         -------
@@ -212,8 +233,9 @@ class NormalReference:
             raise InputError("NormalReference.fit: no samples given")
         mats, sources, transforms, markers = [], [], {}, None
         for s in samples:
-            prep = prepare_sample(s, p)
-            x, feats = features_of(prep, prep.denominator_mask)
+            prep = s if _is_prepared(s) else prepare_sample(s, p, channels)
+            strict, _ = strict_singlet_mask(prep.scatter, prep.denominator_mask, singlet_k)
+            x, feats = features_of(prep, strict)
             x = x.astype(np.float32)  # halves the memory of many large training files
             if markers is None:
                 markers = list(prep.markers)
@@ -239,6 +261,7 @@ class NormalReference:
             min_samples=min_samples,
             lod_events=lod_events,
             seed=seed,
+            singlet_k=singlet_k,
         )
 
     @classmethod
@@ -260,6 +283,7 @@ class NormalReference:
         min_samples: int = 10,
         lod_events: int = 20,
         seed: int = 0,
+        singlet_k: float | None = None,
     ) -> "NormalReference":
         """Fit a reference from per-sample feature matrices of normal denominator events.
 
@@ -292,6 +316,10 @@ class NormalReference:
         lod_events : int, default 20, events
             Minimum population size used when measuring the calibration samples' DfN events.
         seed : int, default 0
+        singlet_k : float, optional, robust SDs
+            The strict-singlet cut the matrices were selected with, stored in
+            ``parameters["singlet_k"]`` for :func:`mrdquant.quantify_dfn` (default there:
+            :data:`~mrdquant.mfc.dfn_singlets.STRICT_SINGLET_K`).
 
         Returns
         -------
@@ -366,6 +394,7 @@ class NormalReference:
             nov = sc < threshold
             novel_per.append(int(nov.sum()))
             lab = group_novel_events(m[nov], eps=eps, min_samples=min_samples, min_cluster_size=lod_events, seed=seed)
+            lab, _ = dissolve_normal_centred(m[nov], lab, mixture, threshold)
             dfn_per.append(int(np.count_nonzero(lab >= 0)))
         per_plot = max(1, 20_000 // len(fit_parts))
         plot_events = np.concatenate(
@@ -413,6 +442,7 @@ class NormalReference:
                 "calibration_share": float(calibration_share),
                 "seed": int(seed),
                 "method": "gaussian_mixture_full_covariance",
+                **({} if singlet_k is None else {"singlet_k": float(singlet_k)}),
             },
             created=_dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat(),
         )

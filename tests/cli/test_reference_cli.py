@@ -104,3 +104,29 @@ def test_flow_with_reference_of_another_panel_is_a_usage_error(files, tmp_path, 
     code = main(["flow", str(files["aml"]), "--panel", "AML", "--reference", str(files["ref"]),
                  "--out", str(tmp_path / "o"), "--no-plots", "--no-progress"])
     assert code == 2 and "fitted for panel 'B-ALL'" in capsys.readouterr().err
+
+
+def test_channel_option_maps_a_marker_the_files_leave_unnamed(files, tmp_path, capsys):
+    from mrdquant.io.fcs import read_fcs, write_fcs
+
+    def blank_cd58(src, dst):
+        s = read_fcs(src)
+        marks = ["" if m == "CD58" else m for m in s.markers]
+        write_fcs(dst, s.events, s.channels, markers=marks, spillover=s.spillover)
+        return dst, s.channels[s.markers.index("CD58")]
+
+    normals = [blank_cd58(files["dir"] / f"normal{i}.fcs", tmp_path / f"n{i}.fcs")[0] for i in range(3)]
+    follow, ch = blank_cd58(files["follow"], tmp_path / "followup.fcs")
+    ref = tmp_path / "ref.npz"
+    assert main(["reference", "fit", *map(str, normals), "--panel", "B-ALL", "--out", str(ref)]) == 2
+    assert "CD58" in capsys.readouterr().err
+    assert main(["reference", "fit", *map(str, normals), "--panel", "B-ALL", "--out", str(ref),
+                 "--channel", f"CD58={ch}"]) == 0
+    code = main(["dfn", str(follow), "--reference", str(ref), "--out", str(tmp_path / "o"), "--no-plots",
+                 "--channel", f"CD58={ch}"])
+    assert code == 0
+    row = pd.read_csv(tmp_path / "o" / "dfn_results.csv").iloc[0]
+    # the same events as the named files give
+    assert main(["dfn", str(files["follow"]), "--reference", str(files["ref"]), "--out", str(tmp_path / "p"),
+                 "--no-plots"]) == 0
+    assert row.dfn_events == pd.read_csv(tmp_path / "p" / "dfn_results.csv").dfn_events.iloc[0] > 0

@@ -15,6 +15,8 @@ from mrdquant.errors import ConfigError, ReferenceFileError
 from mrdquant.mfc.dfn import POPULATION_COLUMNS, integrated_call, quantify_dfn
 from mrdquant.mfc.reference import NormalReference
 
+from mrdquant.simulate.flow import simulate_bone_marrow
+
 from ._dfn_sim import simulate_followup, simulate_normals
 
 
@@ -69,7 +71,10 @@ def test_shifted_b_all_blasts_found_by_dfn_missed_by_laip(b_ref, laip_strategy, 
     assert _f1(call.union_mask, y) >= 0.92
     pop = res.populations.iloc[0]
     assert list(res.populations.columns[: len(POPULATION_COLUMNS)]) == POPULATION_COLUMNS
-    assert pop.events == res.laip_events and pop.shift_sd_CD38 < -3  # CD38 dim against any normal population
+    assert pop.events == res.laip_events
+    # separated from the nearest normal population by markers (CD58 bright, CD38 dim), not scatter
+    assert pop.distance_sd > 5 and pop.shift_sd_CD38 < -2 and pop.shift_sd_CD58 > 2
+    assert abs(pop["shift_sd_FSC-A"]) < 2 and abs(pop["shift_sd_SSC-A"]) < 2
 
 
 def test_diagnostic_b_all_blasts_found_by_both(b_ref, laip_strategy):
@@ -140,3 +145,65 @@ def test_result_carries_thresholds_and_provenance(b_ref):
     row = res.to_row()
     assert row["sample_id"] == "S1" and row["dfn_events"] == res.laip_events == int(res.aberrant_mask.sum())
     assert res.aberrant_features.shape == (res.laip_events, 10)
+
+
+def _with_stain(sample, marker, stain):
+    """A copy of ``sample`` whose $PnS of ``marker``'s channel reads ``stain``."""
+    from mrdquant.io.fcs import FlowSample
+
+    i = sample.markers.index(marker)
+    marks = list(sample.markers)
+    marks[i] = stain
+    copy = FlowSample.from_array(sample.events, sample.channels, markers=marks, metadata=sample.metadata,
+                                 spillover=sample.spillover)
+    return copy, sample.channels[i]
+
+
+def test_explicit_channels_map_an_unnamed_marker(b_ref):
+    sample, truth = simulate_followup("B-ALL", 60_000, 1e-2, 81, "shifted")
+    plain = quantify_dfn(sample, b_ref)
+    blank, ch = _with_stain(sample, "CD58", "")
+    with pytest.raises(ConfigError, match="CD58"):
+        quantify_dfn(blank, b_ref)
+    mapped = quantify_dfn(blank, b_ref, channels={"CD58": ch})
+    assert mapped.laip_events == plain.laip_events > 0
+    np.testing.assert_array_equal(mapped.aberrant_mask, plain.aberrant_mask)
+    assert mapped.provenance["parameters"]["channels"] == {"CD58": ch}
+    # the explicit mapping wins over a $PnS that names something else ...
+    other, _ = _with_stain(sample, "CD58", "CD99")
+    assert quantify_dfn(other, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
+    # a prepared sample keeps its channels; the same mapping exempts them from the stain check
+    from mrdquant.mfc.preparation import prepare
+
+    prep = prepare(other, "B-ALL", channels={"CD58": ch})
+    with pytest.raises(ReferenceFileError, match=f"{ch} is 'CD99', reference expects 'CD58'"):
+        quantify_dfn(prep, b_ref)
+    assert quantify_dfn(prep, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
+    # ... a stain naming the marker with its fluorochrome is accepted without one
+    assert quantify_dfn(_with_stain(sample, "CD58", "CD58 APC-H7")[0], b_ref).laip_events == plain.laip_events
+
+
+def test_reference_fit_takes_explicit_channels():
+    normals = simulate_normals("B-ALL", 3, 30_000, 9500)
+    kw = dict(n_components=4, n_fit_events=20_000)
+    plain = NormalReference.fit(normals, "B-ALL", **kw)
+    blanks = [_with_stain(s, "CD58", "") for s in normals]
+    with pytest.raises(ConfigError, match="CD58"):
+        NormalReference.fit([b for b, _ in blanks], "B-ALL", **kw)
+    mapped = NormalReference.fit([b for b, _ in blanks], "B-ALL", channels={"CD58": blanks[0][1]}, **kw)
+    assert mapped.threshold == plain.threshold
+    np.testing.assert_array_equal(mapped.mixture.means, plain.mixture.means)
+
+
+def test_doublets_passing_the_singlet_gate_make_no_dfn_population(b_ref):
+    # a normal marrow with many doublets: those of a large and a small cell pass the
+    # panel's singlet gate and carry summed scatter and fluorescence
+    sample, truth = simulate_bone_marrow("B-ALL", 400_000, 0.0, 82, doublet_fraction=0.12)
+    doublet = (truth.population == "doublets").to_numpy()
+    loose = quantify_dfn(sample, b_ref, singlet_k=np.inf)
+    assert loose.laip_events >= 20 and doublet[loose.aberrant_mask].mean() > 0.9
+    res = quantify_dfn(sample, b_ref)
+    assert res.laip_events == 0 and res.status == "negative"
+    assert res.singlet_check["measure"] == "FSC-H/FSC-A" and res.singlet_check["k"] == 2.5
+    assert res.singlet_check["removed"] > np.count_nonzero(doublet & loose.aberrant_mask)
+    assert res.to_row()["dfn_not_strict_singlets"] == res.singlet_check["removed"]

@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mrdquant.errors import InputError
-from mrdquant.mfc.novelty import GaussianMixtureModel, fit_mixture, group_novel_events, score_mixture
+from mrdquant.mfc.novelty import (
+    GaussianMixtureModel,
+    dissolve_normal_centred,
+    fit_mixture,
+    group_novel_events,
+    score_mixture,
+)
 
 
 def _random_mixture(rng, k, d):
@@ -90,3 +96,20 @@ def test_grouping_thins_large_sets_and_assigns_every_event():
     x = np.concatenate([rng.normal(0.3, 0.02, (6000, 4)), rng.normal(0.8, 0.02, (3000, 4))])
     lab = group_novel_events(x, eps=0.1, min_samples=10, min_cluster_size=20, max_cluster_events=1000)
     assert np.all(lab[:6000] == 0) and np.all(lab[6000:] == 1)
+
+
+def test_populations_centred_on_normal_events_are_dissolved():
+    # standard normal in 2-D: log density at the origin -log(2 pi) = -1.838, at distance r
+    # -1.838 - r^2 / 2; threshold at r = 3: -6.338
+    model = GaussianMixtureModel.from_arrays([1.0], [[0.0, 0.0]], [np.eye(2)])
+    thr = -np.log(2 * np.pi) - 4.5
+    ang = np.linspace(0, 2 * np.pi, 40, endpoint=False)
+    ring = np.column_stack([3.5 * np.cos(ang), 3.5 * np.sin(ang)])  # every event novel, centre (0, 0) normal
+    far = np.array([6.0, 0.0]) + 0.1 * np.column_stack([np.cos(ang[:25]), np.sin(ang[:25])])
+    x = np.concatenate([ring, far])
+    assert np.all(score_mixture(x, model)[0] < thr)
+    labels = np.concatenate([np.zeros(40, int), np.ones(25, int)])
+    out, dissolved = dissolve_normal_centred(x, labels, model, thr)
+    assert dissolved == 40 and np.all(out[:40] == -1) and np.all(out[40:] == 0)  # renumbered
+    out, dissolved = dissolve_normal_centred(x, np.full(65, -1), model, thr)
+    assert dissolved == 0 and np.all(out == -1)
