@@ -55,32 +55,30 @@ class TaskResult:
     error: tuple | None = None
 
 
-_STRATEGIES: dict[tuple, Any] = {}
+_LOADED: dict[str, tuple] = {}
+
+
+def _load_once(kind: str, path: str, loader):
+    """``loader(path)``, kept per process while the file is unchanged (one per ``kind``)."""
+    key = (path, os.stat(path).st_mtime_ns)
+    cached = _LOADED.get(kind)
+    if cached is None or cached[0] != key:
+        _LOADED[kind] = cached = (key, loader(path))
+    return cached[1]
 
 
 def _strategy(path: str):
-    """The gating strategy of ``path``, parsed once per process (keyed by path and mtime)."""
+    """The gating strategy of ``path``, parsed once per process."""
     from ..cytometry.gating import GatingStrategy
 
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _STRATEGIES:
-        _STRATEGIES.clear()
-        _STRATEGIES[key] = GatingStrategy.from_gatingml(path)
-    return _STRATEGIES[key]
-
-
-_REFERENCES: dict[tuple, Any] = {}
+    return _load_once("strategy", path, GatingStrategy.from_gatingml)
 
 
 def _reference(path: str):
     """The normal-marrow reference of ``path``, loaded (and verified) once per process."""
     from ..mfc.reference import NormalReference
 
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _REFERENCES:
-        _REFERENCES.clear()
-        _REFERENCES[key] = NormalReference.load(path)
-    return _REFERENCES[key]
+    return _load_once("reference", path, NormalReference.load)
 
 
 def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd.DataFrame]:

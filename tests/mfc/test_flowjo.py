@@ -14,6 +14,7 @@ from mrdquant.errors import InputError
 from mrdquant.io.fcs import FlowSample, read_fcs, write_fcs
 from mrdquant.mfc.flowjo import _Cond, _l_vertices, export_flowjo, flowjo_gate_table, flowjo_name
 from mrdquant.simulate.flow import simulate_bone_marrow, write_bone_marrow_fcs
+from tests.mfc._clog import clogged_events
 
 fk = pytest.importorskip("flowkit")
 
@@ -100,12 +101,7 @@ def test_k_of_n_laip_and_split_time_qc_become_flowjo_or_gates(tmp_path):
     assert wsp.read_text(encoding="utf-8").count("<OrNode") == 1
     # B-ALL with a partial clog mid-run: time QC keeps two intervals -> OR of two range gates
     s, _ = simulate_bone_marrow("B-ALL", n_events=60_000, mrd_fraction=3e-3, seed=7)
-    ev = s.events.copy()
-    t = ev[:, s.channels.index("Time")].astype(np.float64)
-    lo, hi = np.quantile(t, [0.40, 0.45])
-    burst = (t >= lo) & (t < hi)
-    for c in s.spillover.columns:
-        ev[burst, s.channels.index(c)] *= 0.4
+    ev, _ = clogged_events(s)
     clog = tmp_path / "clog.fcs"
     write_fcs(clog, ev, s.channels, markers=s.markers, spillover=s.spillover, metadata=s.metadata)
     r2 = mrdquant.quantify_mfc(clog, "B-ALL")

@@ -12,6 +12,7 @@ from mrdquant.io.fcs import FlowSample
 from mrdquant.io.gatingml import read_gatingml
 from mrdquant.mfc import prepare
 from mrdquant.mfc.preparation import GATE_COLUMNS, QC_COLUMNS
+from tests.mfc._clog import clogged_events
 from tests.mfc.conftest import drifted, f1, simulated
 from tests.naive.transforms import logicle
 
@@ -82,13 +83,8 @@ def test_singlets_from_fsc_width_when_there_is_no_height():
 
 def test_time_qc_drops_an_unstable_interval():
     s, _ = simulated("B-ALL", 100_000, 1e-3, 7)
-    ev = s.events.copy()
-    t = ev[:, s.channels.index("Time")].astype(np.float64)
-    lo, hi = np.quantile(t, [0.40, 0.45])
-    burst = (t >= lo) & (t < hi)
     # a partial clog: the signal of every fluorescence detector drops to 40 % for 5 % of the run
-    for c in s.spillover.columns:
-        ev[burst, s.channels.index(c)] *= 0.4
+    ev, burst = clogged_events(s)
     bad = FlowSample.from_array(ev, s.channels, markers=s.markers, spillover=s.spillover)
     ps = prepare(bad, "B-ALL")
     q = ps.qc.set_index("step").loc["TimeQC"]
