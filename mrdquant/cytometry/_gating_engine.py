@@ -90,10 +90,11 @@ class _Chunk:
     (``strategy._domains``); gates read it compacted to their parent's events.
     """
 
-    def __init__(self, plan: "_SamplePlan", events: np.ndarray, masks: np.ndarray):
+    def __init__(self, plan: "_SamplePlan", events: np.ndarray, masks: np.ndarray, start: int = 0):
         self.plan = plan
         self.events = events
         self.masks = masks
+        self.start = int(start)  # row of the sample at the chunk's first row
         self.n = int(events.shape[0])
         self._members: dict = {}
         self._ranks: dict = {}
@@ -170,6 +171,8 @@ class _SamplePlan:
         self.strategy = strategy
         self.sample = sample
         self.where = str(getattr(sample, "path", None) or "in-memory sample")
+        #: ``known(key, rows)``: a processed column the caller already has, or None
+        self.known = None
         self._compensators: dict = {}
         self._recipes = [self._recipe(k) for k in strategy._slots]
         # raw rectangles: (channels, lo, hi, has_lo, has_hi) for the fused kernel
@@ -304,6 +307,12 @@ class _SamplePlan:
     def compute(self, slot: int, ck: _Chunk) -> np.ndarray:
         kind, a, b, ratio_t, t = self._recipes[slot]
         dom = self.strategy._domains[slot]
+        if self.known is not None:
+            idx = ck.members(dom)
+            rows = slice(ck.start, ck.start + ck.n) if idx is None else idx + ck.start
+            col = self.known(self.strategy._slots[slot], rows)
+            if col is not None:
+                return col
         if kind == "ratio":
             x1 = ck.source(a[0], a[1], dom)
             x2 = ck.source(b[0], b[1], dom)

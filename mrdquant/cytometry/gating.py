@@ -253,14 +253,26 @@ class GatingStrategy:
             A channel the strategy needs is missing (the message names sample and channel),
             or a spillover does not fit the sample.
         """
+        return self._gate(sample, sample_id)
+
+    def _gate(self, sample, sample_id: Optional[str] = None, known=None) -> "GatingResult":
+        """:meth:`gate`, taking processed columns the caller has already computed.
+
+        ``known(key, rows)`` is asked for each processed column ``key`` = ``(channel,
+        compensation, transform, ratio)`` on the event rows ``rows`` (ndarray of int, or
+        a slice) of the file; it returns those values as this strategy would compute them
+        -- the same bits, e.g. from the same kernels -- or None, and the column is then
+        computed here.
+        """
         sample, sid = _as_sample(sample, sample_id)
         plan = self._prepare(sample)
+        plan.known = known
         n = int(sample.events.shape[0])
         masks = np.empty((len(self._nodes), n), dtype=np.bool_)
         chunk = max(_CHUNK, -(-n // _MAX_CHUNKS))
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
-            evaluate(self, _Chunk(plan, sample.events[s:e], masks[:, s:e]))
+            evaluate(self, _Chunk(plan, sample.events[s:e], masks[:, s:e], start=s))
         return GatingResult(sample_id=sid, strategy=self, n_events=n, masks=masks, sample=sample)
 
     def iter_gate(self, samples: Iterable, *, sample_ids: Optional[Sequence[str]] = None) -> Iterator:

@@ -128,34 +128,38 @@ def _as_sample(sample) -> FlowSample:
 
 
 class _MarkerValues:
-    """Compensated marker columns, transformed lazily row by row as gates need them."""
+    """Compensated marker columns, transformed lazily row by row as gates need them.
+
+    The marker channels the file's spillover compensates are compensated once, for all
+    events, each into a contiguous row (:meth:`Compensation.apply_channels`: only the
+    panel's channels, and the same bits as the gating engine computes); the others are
+    read raw.
+    """
 
     def __init__(self, sample: FlowSample, cols: list[int], transform):
         n = sample.n_events
         self.transform = transform
         self.sample = sample
-        self.block = None
-        det_pos: dict[int, int] = {}
+        comp_rows: dict[int, np.ndarray] = {}
         if sample.spillover is not None:
             from ..cytometry.compensation import Compensation
 
             try:
                 comp = Compensation.from_dataframe(sample.spillover, source=f"{_where(sample)} $SPILLOVER")
                 det = [int(i) for i in comp.match(sample.channels, unmatched="keep", sample=_where(sample))]
-                block = comp.apply_block(sample.events[:, det])
+                wanted = [c for c in dict.fromkeys(cols) if c in det]
+                block = comp.apply_channels(sample.events, det, wanted)
             except MrdquantError as exc:
                 raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
-            det_pos = {c: k for k, c in enumerate(det)}
-            self.block = block
-        # where each marker's compensated values are: (block column) or (raw event column)
-        self.src = [(True, det_pos[c]) if c in det_pos else (False, c) for c in cols]
+            comp_rows = {c: block[k] for k, c in enumerate(wanted)}
+        # each marker's compensated values: a contiguous float64 row, or the raw event column
+        self.src = [comp_rows[c] if c in comp_rows else sample.events[:, c] for c in cols]
         self.out = np.empty((len(cols), n))  # valid only where ``done``
         self.done = np.zeros((len(cols), n), dtype=bool)
         self.n = n
 
     def _comp(self, j: int, idx: np.ndarray) -> np.ndarray:
-        compensated, k = self.src[j]
-        return self.block[idx, k] if compensated else self.sample.events[idx, k].astype(np.float64)
+        return self.src[j][idx].astype(np.float64, copy=False)
 
     def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
@@ -164,9 +168,7 @@ class _MarkerValues:
             return self.out[j]
         if rows is None or np.count_nonzero(rows) > self.n // 4:
             # most events: transform the whole column, contiguously
-            compensated, k = self.src[j]
-            col = self.block[:, k] if compensated else self.sample.events[:, k]
-            self.out[j] = self.transform.apply(np.ascontiguousarray(col, dtype=np.float64))
+            self.transform.apply(np.ascontiguousarray(self.src[j], dtype=np.float64), out=self.out[j])
             self.done[j] = True
             return self.out[j]
         need = rows & ~self.done[j]
@@ -402,7 +404,19 @@ def prepare(
     from ..cytometry.transforms import LogicleTransform  # noqa: F401  (transform classes live there)
 
     strategy = GatingStrategy(engine, transforms={TRANSFORM_ID: transform})
-    result = strategy.gate(s, sample_id=sid)
+    # the strategy gates the file with the columns placement already computed (marker
+    # values where they are complete, raw scatter): the same bits it would compute itself
+    by_key = {mdim(m).key: j for j, m in enumerate(markers)}
+    raw_keys = {Dimension(scat_names[k]).key: k for k in scatter}
+
+    def known(key, rows):
+        j = by_key.get(key)
+        if j is not None:
+            return mv.out[j][rows] if mv.done[j][rows].all() else None
+        k = raw_keys.get(key)
+        return None if k is None else scatter[k][rows]
+
+    result = strategy._gate(s, sid, known=known)
     gate_masks: dict[str, np.ndarray] = {}
     order = [g.id for g in p.denominator_chain + p.gates] + [lp.id for lp in p.laips]
     for gid in order:

@@ -145,3 +145,27 @@ def test_placement_follows_drift(panel, factors):
         f = factors[g.loc[gid, "x"]]
         if json.loads(g.loc[gid, "coordinates"])["method"] == "landmark":
             assert np.sign(t1 - t0) == np.sign(f - 1.0), gid
+
+
+@pytest.mark.parametrize("panel", ["B-ALL", "AML"])
+def test_strategy_reuses_placement_columns_with_the_same_result(panel):
+    # prepare() hands the strategy the columns placement computed; gating without them
+    # (every column computed by the engine) gives the same memberships
+    s, _ = simulated(panel, 60_000, 1e-2, 12)
+    ps = prepare(s, panel)
+    fresh = ps.strategy.gate(s)
+    asked = []
+
+    def known(key, rows):
+        asked.append(key)
+        return None
+
+    fallback = ps.strategy._gate(s, known=known)
+    assert asked  # the hook is asked for every processed column
+    for gid in ps.strategy.gate_ids:
+        np.testing.assert_array_equal(fresh.membership(gid), fallback.membership(gid), err_msg=gid)
+        if gid in ps.gate_masks:
+            np.testing.assert_array_equal(fresh.membership(gid), ps.gate_masks[gid], err_msg=gid)
+    # and the values it returns are the ones gated
+    shifted = ps.strategy._gate(s, known=lambda key, rows: np.full(np.arange(s.n_events)[rows].shape, -1.0))
+    assert shifted.count(ps.panel.laips[0].id) == 0 < fresh.count(ps.panel.laips[0].id)
