@@ -49,8 +49,12 @@ def evaluate(strategy, ck: "_Chunk") -> None:
     from ._gates_kernels import _commit_members, kernel
 
     masks = ck.masks
+    given = ck.plan.memberships
     for node in strategy._nodes:
         out = masks[node.index]
+        if given and node.id in given:  # computed by the caller: its member rows are found when needed
+            out[:] = given[node.id][ck.start:ck.start + ck.n]
+            continue
         if node.kind == "boolean":
             parts = []
             for ref, comp in node.refs:
@@ -171,8 +175,8 @@ class _SamplePlan:
         self.strategy = strategy
         self.sample = sample
         self.where = str(getattr(sample, "path", None) or "in-memory sample")
-        #: ``known(key, rows)``: a processed column the caller already has, or None
-        self.known = None
+        #: gate id -> membership over the sample's events, given by the caller
+        self.memberships: dict = {}
         self._compensators: dict = {}
         self._recipes = [self._recipe(k) for k in strategy._slots]
         # raw rectangles: (channels, lo, hi, has_lo, has_hi) for the fused kernel
@@ -307,12 +311,6 @@ class _SamplePlan:
     def compute(self, slot: int, ck: _Chunk) -> np.ndarray:
         kind, a, b, ratio_t, t = self._recipes[slot]
         dom = self.strategy._domains[slot]
-        if self.known is not None:
-            idx = ck.members(dom)
-            rows = slice(ck.start, ck.start + ck.n) if idx is None else idx + ck.start
-            col = self.known(self.strategy._slots[slot], rows)
-            if col is not None:
-                return col
         if kind == "ratio":
             x1 = ck.source(a[0], a[1], dom)
             x2 = ck.source(b[0], b[1], dom)

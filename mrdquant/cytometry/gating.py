@@ -255,18 +255,17 @@ class GatingStrategy:
         """
         return self._gate(sample, sample_id)
 
-    def _gate(self, sample, sample_id: Optional[str] = None, known=None) -> "GatingResult":
-        """:meth:`gate`, taking processed columns the caller has already computed.
+    def _gate(self, sample, sample_id: Optional[str] = None, memberships: Optional[dict] = None) -> "GatingResult":
+        """:meth:`gate`, taking the memberships of some gates from the caller.
 
-        ``known(key, rows)`` is asked for each processed column ``key`` = ``(channel,
-        compensation, transform, ratio)`` on the event rows ``rows`` (ndarray of int, or
-        a slice) of the file; it returns those values as this strategy would compute them
-        -- the same bits, e.g. from the same kernels -- or None, and the column is then
-        computed here.
+        ``memberships`` maps gate ids to boolean arrays over all events of the file (the
+        parent applied) that the caller computed with the gate's own rule on the same
+        values, e.g. while placing it; those gates are not evaluated again, the others
+        (booleans, gates not given) are evaluated from them.
         """
         sample, sid = _as_sample(sample, sample_id)
         plan = self._prepare(sample)
-        plan.known = known
+        plan.memberships = memberships or {}
         n = int(sample.events.shape[0])
         masks = np.empty((len(self._nodes), n), dtype=np.bool_)
         chunk = max(_CHUNK, -(-n // _MAX_CHUNKS))

@@ -5,9 +5,11 @@ compensates with the file's own spillover and applies the panel's transform, the
 the panel's gates in order -- denominator chain (time QC, singlets, nucleated/viable,
 CD45+), lineage gates, LAIP marker gates -- placing each from this sample's events
 (:mod:`mrdquant.mfc.qc`, :mod:`mrdquant.mfc.placement`). The placed gates are compiled
-into a :class:`~mrdquant.cytometry.gating.GatingStrategy` and every count and membership
-reported comes from that strategy, so exporting it to Gating-ML and gating the file again
-(here or in another tool) gives the same events.
+into a :class:`~mrdquant.cytometry.gating.GatingStrategy`. Each placed gate's membership
+is computed while placing it, with the gate's own rule on the values the strategy reads
+(the strategy's compensation kernel and transform, raw scatter), and the strategy takes
+these memberships and evaluates the LAIP booleans from them; so exporting it to
+Gating-ML and gating the file again (here or in another tool) gives the same events.
 """
 
 from __future__ import annotations
@@ -404,19 +406,13 @@ def prepare(
     from ..cytometry.transforms import LogicleTransform  # noqa: F401  (transform classes live there)
 
     strategy = GatingStrategy(engine, transforms={TRANSFORM_ID: transform})
-    # the strategy gates the file with the columns placement already computed (marker
-    # values where they are complete, raw scatter): the same bits it would compute itself
-    by_key = {mdim(m).key: j for j, m in enumerate(markers)}
-    raw_keys = {Dimension(scat_names[k]).key: k for k in scatter}
-
-    def known(key, rows):
-        j = by_key.get(key)
-        if j is not None:
-            return mv.out[j][rows] if mv.done[j][rows].all() else None
-        k = raw_keys.get(key)
-        return None if k is None else scatter[k][rows]
-
-    result = strategy._gate(s, sid, known=known)
+    # The strategy takes the memberships placement computed for its gates: each is the
+    # gate's own rule (Gating-ML rectangle: min inclusive, max exclusive, NaN outside;
+    # the polygon kernel) on the values the strategy reads (same compensation kernel,
+    # transform and raw scatter), so gating the file with the strategy, here or after a
+    # Gating-ML export, finds the same events. Only the LAIP booleans are evaluated here.
+    given = {gid: m for gid, m in masks.items() if gid not in alias}
+    result = strategy._gate(s, sid, memberships=given)
     gate_masks: dict[str, np.ndarray] = {}
     order = [g.id for g in p.denominator_chain + p.gates] + [lp.id for lp in p.laips]
     for gid in order:

@@ -147,25 +147,39 @@ def test_placement_follows_drift(panel, factors):
             assert np.sign(t1 - t0) == np.sign(f - 1.0), gid
 
 
-@pytest.mark.parametrize("panel", ["B-ALL", "AML"])
-def test_strategy_reuses_placement_columns_with_the_same_result(panel):
-    # prepare() hands the strategy the columns placement computed; gating without them
-    # (every column computed by the engine) gives the same memberships
-    s, _ = simulated(panel, 60_000, 1e-2, 12)
+@pytest.mark.parametrize("panel, seed", [("B-ALL", 12), ("PUIH B-ALL", 13), ("T-ALL", 14), ("AML", 15)])
+def test_placement_memberships_are_what_the_strategy_finds(panel, seed):
+    # prepare() hands the strategy the memberships placement computed and evaluates only
+    # the LAIP booleans; gating the file with the strategy from scratch finds the same
+    # events for every gate, interval and boolean helper included
+    s, _ = simulated(panel, 60_000, 1e-2, seed)
+    ev = s.events.copy()
+    ev[::997, 3] = np.nan  # NaN is outside every gate, in both
+    s = FlowSample.from_array(ev, s.channels, markers=s.markers, spillover=s.spillover)
     ps = prepare(s, panel)
     fresh = ps.strategy.gate(s)
-    asked = []
-
-    def known(key, rows):
-        asked.append(key)
-        return None
-
-    fallback = ps.strategy._gate(s, known=known)
-    assert asked  # the hook is asked for every processed column
+    laip = ps.panel.laips[0].id
+    assert fresh.count(laip) > 0
     for gid in ps.strategy.gate_ids:
-        np.testing.assert_array_equal(fresh.membership(gid), fallback.membership(gid), err_msg=gid)
         if gid in ps.gate_masks:
             np.testing.assert_array_equal(fresh.membership(gid), ps.gate_masks[gid], err_msg=gid)
-    # and the values it returns are the ones gated
-    shifted = ps.strategy._gate(s, known=lambda key, rows: np.full(np.arange(s.n_events)[rows].shape, -1.0))
-    assert shifted.count(ps.panel.laips[0].id) == 0 < fresh.count(ps.panel.laips[0].id)
+    # the memberships given are the ones used
+    given = {gid: np.zeros(s.n_events, dtype=bool) for gid in ps.gate_masks if gid != laip}
+    assert ps.strategy._gate(s, memberships=given).count(laip) == 0
+
+
+def test_time_qc_intervals_regate_identically():
+    s, _ = simulated("B-ALL", 100_000, 1e-3, 7)
+    ev = s.events.copy()
+    t = ev[:, s.channels.index("Time")].astype(np.float64)
+    lo, hi = np.quantile(t, [0.40, 0.45])
+    burst = (t >= lo) & (t < hi)
+    for c in s.spillover.columns:
+        ev[burst, s.channels.index(c)] *= 0.4
+    bad = FlowSample.from_array(ev, s.channels, markers=s.markers, spillover=s.spillover)
+    ps = prepare(bad, "B-ALL")
+    assert len(json.loads(ps.gates.set_index("gate").loc["TimeQC", "coordinates"])["intervals"]) == 2
+    fresh = ps.strategy.gate(bad)
+    for gid in ps.strategy.gate_ids:
+        if gid in ps.gate_masks:
+            np.testing.assert_array_equal(fresh.membership(gid), ps.gate_masks[gid], err_msg=gid)
