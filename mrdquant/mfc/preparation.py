@@ -190,6 +190,17 @@ class _MarkerValues:
         return self.out.T
 
 
+def _float64_columns(events: np.ndarray, columns: dict) -> dict:
+    """``name -> events[:, column]`` as contiguous float64 rows, all taken in one pass over the events."""
+    from ..cytometry._gates_kernels import kernel
+
+    n = events.shape[0]
+    out = np.empty((len(columns), n))
+    kernel("take_columns", n)(events, np.empty(0, dtype=np.intp), True,
+                              np.array(list(columns.values()), dtype=np.intp), out)
+    return dict(zip(columns, out))
+
+
 def _where(sample) -> str:
     return str(sample.path) if sample.path is not None else "in-memory sample"
 
@@ -241,7 +252,7 @@ def prepare(
     cols = [s.channel_index(chmap[m]) for m in markers]
     transform = p.transform_object()
     mv = _MarkerValues(s, cols, transform)
-    scatter = {k: s.events[:, s.channel_index(v)].astype(np.float64) for k, v in scat_names.items() if v is not None}
+    scatter = _float64_columns(s.events, {k: s.channel_index(v) for k, v in scat_names.items() if v is not None})
 
     comp_id = "FCS" if s.spillover is not None else "uncompensated"
 
