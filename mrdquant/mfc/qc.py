@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._median_kernels import median
-from ._placement_kernels import binned_counts
+from ._placement_kernels import binned_counts, finite_range, singlet_values
 
 __all__ = ["time_qc", "place_singlets", "EVENTS_PER_BIN", "MAX_BINS", "SINGLET_POLYGON_SCALE"]
 
@@ -68,13 +68,12 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         ``reason`` (str).
     """
     p = {"rate_z": 5.0, "signal_z": 6.0, "signal_floor": 0.1, "bin_events": EVENTS_PER_BIN, **(params or {})}
+    n_t, t_min, t_max = finite_range(time, parent)
+    if n_t < 2 * p["bin_events"] or t_max <= t_min:
+        return {"intervals": [[None, None]], "bins": 1, "dropped_bins": [], "reason": f"{n_t} events: too few to split in time"}
     idx = np.flatnonzero(parent)
-    t = time[idx]
-    t = t[np.isfinite(t)]
-    if t.size < 2 * p["bin_events"] or t.max() <= t.min():
-        return {"intervals": [[None, None]], "bins": 1, "dropped_bins": [], "reason": f"{t.size} events: too few to split in time"}
-    n_bins = int(min(MAX_BINS, max(2, t.size // p["bin_events"])))
-    edges = np.linspace(float(t.min()), float(t.max()), n_bins + 1)
+    n_bins = int(min(MAX_BINS, max(2, n_t // p["bin_events"])))
+    edges = np.linspace(t_min, t_max, n_bins + 1)
     counts = binned_counts(time, parent, edges).astype(np.float64)
     flagged = np.zeros(n_bins, dtype=bool)
     why = [""] * n_bins
@@ -154,19 +153,15 @@ def place_singlets(fsc_a: np.ndarray, second: np.ndarray, parent: np.ndarray, *,
         (polygon on FSC-A, FSC-H); FSC-W: ``width_max``, ``width_median``, ``width_sd``.
     """
     k = float((params or {}).get("k", 4.0))
-    a = fsc_a[parent].astype(np.float64, copy=False)
-    s = second[parent].astype(np.float64, copy=False)
-    ok = (a > 0) & np.isfinite(a) & np.isfinite(s)
-    if ok.sum() < 50:
-        return {"reason": f"{int(ok.sum())} events with FSC: singlet gate not placed", "skip": True}
+    v = singlet_values(fsc_a, second, parent, width=width)
+    if v.size < 50:
+        return {"reason": f"{v.size} events with FSC: singlet gate not placed", "skip": True}
     if width:
-        w = s[ok]
-        med = median(w)
-        sd = _robust_sd(w, med)
+        med = median(v)
+        sd = _robust_sd(v, med)
         return {"width_max": med + k * sd, "width_median": med, "width_sd": sd, "k": k, "reason": ""}
-    r = s[ok] / a[ok]
-    med = median(r)
-    sd = _robust_sd(r, med)
+    med = median(v)
+    sd = _robust_sd(v, med)
     lo = med - k * sd
     big = SINGLET_POLYGON_SCALE
     vertices = [[0.0, 0.0], [big, lo * big], [big, 100.0 * big], [0.0, 100.0 * big]]
