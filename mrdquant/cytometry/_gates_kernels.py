@@ -206,10 +206,11 @@ def _take_compensated(events, rows, all_rows, detectors, inv_cols, out, channels
     nd = detectors.shape[0]
     first = detectors[0] if nd else 0
     last = detectors[nd - 1] if nd else 0
+    one = out.shape[0] == 1  # one output: each event's dot product straight from the events
     for b in prange((n + _COMP_BLOCK - 1) // _COMP_BLOCK):
         start = b * _COMP_BLOCK
         stop = min(n, start + _COMP_BLOCK)
-        x = np.empty((nd, stop - start))
+        x = np.empty((0 if one else nd, stop - start))
         for i in range(start, stop):
             if all_rows:
                 r = i
@@ -219,10 +220,17 @@ def _take_compensated(events, rows, all_rows, detectors, inv_cols, out, channels
                     _prefetch(events, rows[i + _PREFETCH_AHEAD], first)
                     _prefetch(events, rows[i + _PREFETCH_AHEAD], last)
                 r = rows[i]
-            for k in range(nd):
-                x[k, i - start] = np.float64(events[r, detectors[k]])
+            if one:
+                acc = 0.0
+                for k in range(nd):
+                    acc += np.float64(events[r, detectors[k]]) * inv_cols[k, 0]
+                out[0, i] = acc
+            else:
+                for k in range(nd):
+                    x[k, i - start] = np.float64(events[r, detectors[k]])
             _raw_row(events, r, channels, raw, i)
-        _compensate_block(x, inv_cols, out, start, stop)
+        if not one:
+            _compensate_block(x, inv_cols, out, start, stop)
 
 
 def _raw_box_commit(events, rows, all_rows, channels, lo, hi, has_lo, has_hi, out, members):
