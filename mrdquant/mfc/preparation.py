@@ -130,18 +130,21 @@ def _as_sample(sample) -> FlowSample:
 
 
 class _MarkerValues:
-    """Compensated marker columns, transformed lazily row by row as gates need them.
+    """Compensated marker columns, transformed lazily, in place, as gates need them.
 
     The marker channels the file's spillover compensates are compensated once, for all
-    events, each into a contiguous row (:meth:`Compensation.apply_channels`: only the
-    panel's channels, and the same bits as the gating engine computes); the others are
-    read raw.
+    events, each into a contiguous float64 row (:meth:`Compensation.apply_channels`: only
+    the panel's channels, and the same bits as the gating engine computes); the others
+    are copied to float64 on first use. Each marker's row holds transformed values where
+    ``done`` and compensated values elsewhere: transforming in place needs no second
+    array of a million values per marker.
     """
 
     def __init__(self, sample: FlowSample, cols: list[int], transform):
         n = sample.n_events
         self.transform = transform
         self.sample = sample
+        self.cols = list(cols)
         comp_rows: dict[int, np.ndarray] = {}
         if sample.spillover is not None:
             from ..cytometry.compensation import Compensation
@@ -154,40 +157,56 @@ class _MarkerValues:
             except MrdquantError as exc:
                 raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
             comp_rows = {c: block[k] for k, c in enumerate(wanted)}
-        # each marker's compensated values: a contiguous float64 row, or the raw event column
-        self.src = [comp_rows[c] if c in comp_rows else sample.events[:, c] for c in cols]
-        self.out = np.empty((len(cols), n))  # valid only where ``done``
+        self.rows: list = []  # per marker: float64 row, or None until a raw column is first used
+        for j, c in enumerate(cols):
+            row = comp_rows.get(c)
+            # a channel two markers read: each marker transforms its own copy
+            self.rows.append(row.copy() if row is not None and c in cols[:j] else row)
         self.done = np.zeros((len(cols), n), dtype=bool)
+        self.complete = [False] * len(cols)
         self.n = n
 
-    def _comp(self, j: int, idx: np.ndarray) -> np.ndarray:
-        return self.src[j][idx].astype(np.float64, copy=False)
+    def _row(self, j: int) -> np.ndarray:
+        if self.rows[j] is None:
+            self.rows[j] = self.sample.events[:, self.cols[j]].astype(np.float64)
+        return self.rows[j]
 
     def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
-        other entries are undefined until asked for."""
-        if self.done[j].all():
-            return self.out[j]
+        other entries are not transformed until asked for."""
+        row = self._row(j)
+        if self.complete[j]:
+            return row
         if rows is None or np.count_nonzero(rows) > self.n // 4:
             # most events: transform the whole column, contiguously
-            self.transform.apply(np.ascontiguousarray(self.src[j], dtype=np.float64), out=self.out[j])
+            if self.done[j].any():
+                idx = np.flatnonzero(~self.done[j])
+                row[idx] = self.transform.apply(row[idx])
+            else:
+                self.transform.apply(row, out=row)
             self.done[j] = True
-            return self.out[j]
-        need = rows & ~self.done[j]
-        idx = np.flatnonzero(need)
+            self.complete[j] = True
+            return row
+        idx = np.flatnonzero(rows & ~self.done[j])
         if idx.size:
-            self.out[j, idx] = self.transform.apply(self._comp(j, idx))
+            row[idx] = self.transform.apply(row[idx])
             self.done[j, idx] = True
-        return self.out[j]
+        return row
 
     def at(self, j: int, idx: np.ndarray) -> np.ndarray:
         """Transformed values of marker ``j`` at event indices ``idx`` (not cached)."""
-        return self.transform.apply(self._comp(j, idx))
+        v = self._row(j)[idx]
+        if self.complete[j]:
+            return v
+        done = self.done[j][idx]
+        out = self.transform.apply(v)
+        out[done] = v[done]
+        return out
 
     def full(self) -> np.ndarray:
-        for j in range(self.out.shape[0]):
+        for j in range(len(self.rows)):
             self.column(j)
-        return self.out.T
+        return np.stack(self.rows, axis=1) if self.rows else np.empty((self.n, 0))
 
 
 def _float64_columns(events: np.ndarray, columns: dict) -> dict:

@@ -45,11 +45,24 @@ def test_values_are_compensated_and_transformed_per_marker():
     cols = [s.channels.index(d) for d in det]
     comp = np.linalg.solve(spill.to_numpy().T, raw[:, cols].T).T  # independent: observed = true @ S
     rng = np.random.default_rng(0)
-    for marker in ("CD19", "CD45", "Syto41"):
+    # CD34 was transformed for the CD19+ events only and CD20 for none while gating: the
+    # rest of their events are transformed on this first full access
+    for marker in ("CD19", "CD45", "Syto41", "CD34", "CD20"):
         j = det.index(ps.channels[marker])
         for i in rng.choice(s.n_events, 25, replace=False):
             want = logicle(comp[i, j], 262144, 0.5, 4.5, 0)
             assert ps.marker_values(marker)[i] == pytest.approx(want, abs=1e-9)
+            assert ps.values[i, ps.markers.index(marker)] == ps.marker_values(marker)[i]
+
+
+def test_values_without_spillover_are_the_transformed_raw_channels():
+    s, _ = simulated("B-ALL", 20_000, 1e-2, 4)
+    raw = FlowSample.from_array(s.events, s.channels, markers=s.markers)
+    ps = prepare(raw, "B-ALL")
+    t = ps.panel.transform_object()
+    for marker in ps.markers:
+        want = t.apply(s.events[:, s.channels.index(ps.channels[marker])].astype(np.float64))
+        np.testing.assert_array_equal(ps.marker_values(marker), want)
 
 
 def test_singlets_drop_the_doublets_and_keep_the_cells():
