@@ -55,18 +55,25 @@ def _bin_of(hist, k):
 
 
 @njit
-def _median(v, hist, keys, out):
-    """``out[0]`` = median of ``v`` (NaN when empty or a value is NaN); ``keys``: scratch (n,)."""
+def _median(v, center, has_center, hist, keys, out):
+    """``out[0]`` = median of ``v`` or of ``|v - center|`` (NaN when empty or a value is NaN).
+
+    ``keys``: scratch (n,), uint64; ``hist``: scratch (65536,), int64 (unused when n is small).
+    """
     n = v.shape[0]
     if n == 0:
         out[0] = np.nan
         return
-    bits = v.view(np.uint64)
+    as_float = keys.view(np.float64)
     for i in range(n):
-        if v[i] != v[i]:
+        x = v[i]
+        if has_center:
+            x = abs(x - center)
+        if x != x:
             out[0] = np.nan
             return
-        keys[i] = _key(bits[i])
+        as_float[i] = x
+        keys[i] = _key(keys[i])
     # the two middle order statistics are the k1-th and k2-th smallest of keys[:m]
     k1 = (n - 1) // 2
     k2 = n // 2
@@ -124,8 +131,9 @@ def median(v: np.ndarray, center: float | None = None) -> float:
         Units of ``v``; NaN when ``v`` is empty or holds a NaN.
     """
     x = np.ascontiguousarray(v, dtype=np.float64).ravel()
-    if center is not None:
-        x = np.abs(x - float(center))
+    n = x.shape[0]
     out = np.empty(1)
-    _median(x, np.empty(_N_BINS, dtype=np.int64), np.empty(x.shape[0], dtype=np.uint64), out)
+    hist = np.empty(_N_BINS if n > _SORT_BELOW else 0, dtype=np.int64)
+    has_center = center is not None
+    _median(x, float(center) if has_center else 0.0, has_center, hist, np.empty(n, dtype=np.uint64), out)
     return float(out[0])
