@@ -107,8 +107,15 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         if good.sum() < 3:
             continue
         center = median(meds[good])
+        rsd = _robust_sd(meds[good], center)
+        # the IQR floor can only make the spread larger: when no bin departs by more than
+        # signal_z spreads without it, none does with it (division is monotonic in the
+        # divisor, also rounded), and the quartiles of the subsample are not needed
+        with np.errstate(invalid="ignore"):
+            if not np.any(good & (np.abs((meds - center) / max(rsd, 1e-12)) > p["signal_z"])):
+                continue
         q75, q25 = np.percentile(v[ok], [75, 25])
-        spread = max(_robust_sd(meds[good]), p["signal_floor"] * float(q75 - q25) / p["signal_z"], 1e-12)
+        spread = max(rsd, p["signal_floor"] * float(q75 - q25) / p["signal_z"], 1e-12)
         zs = (meds - center) / spread
         for b in np.flatnonzero(good & (np.abs(zs) > p["signal_z"])):
             if not flagged[b]:
