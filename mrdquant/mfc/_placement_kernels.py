@@ -7,27 +7,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._numba import njit
+from .._numba import njit, prange, serial_and_parallel
 
 __all__ = ["masked_histogram", "binned_counts", "finite_range", "singlet_values"]
 
+#: inputs from this many events are histogrammed on parallel threads, in this many chunks
+_PARALLEL_MIN = 1 << 17
+_CHUNKS = 8
 
-@njit
-def _masked_histogram(x, mask, lo, hi, out):
-    nb = out.size
+
+def _masked_histogram(x, mask, lo, hi, parts):
+    """``parts[c]``: the histogram of chunk c of the events (chunks split by ``prange``)."""
+    n_chunks, nb = parts.shape
     scale = nb / (hi - lo)
-    for i in range(x.size):
-        if mask[i]:
-            v = x[i]
-            if v >= lo and v < hi:  # NaN fails both
-                b = int((v - lo) * scale)
-                if b >= nb:
-                    b = nb - 1
-                out[b] += 1
+    size = (x.size + n_chunks - 1) // n_chunks
+    for c in prange(n_chunks):
+        out = parts[c]
+        for i in range(c * size, min(x.size, (c + 1) * size)):
+            if mask[i]:
+                v = x[i]
+                if v >= lo and v < hi:  # NaN fails both
+                    b = int((v - lo) * scale)
+                    if b >= nb:
+                        b = nb - 1
+                    out[b] += 1
+
+
+_masked_histogram_ser, _masked_histogram_par = serial_and_parallel(_masked_histogram)
 
 
 def masked_histogram(x: np.ndarray, mask: np.ndarray, lo: float, hi: float, n_bins: int) -> np.ndarray:
     """Counts of ``x[mask]`` in ``n_bins`` equal bins over ``[lo, hi)`` (one pass, no copy).
+
+    Large inputs are split into chunks counted on parallel threads, then summed (counts
+    are integers: the same result in any order).
 
     Parameters
     ----------
@@ -41,9 +54,12 @@ def masked_histogram(x: np.ndarray, mask: np.ndarray, lo: float, hi: float, n_bi
     ndarray (n_bins,), int64
         Values outside ``[lo, hi)`` and NaN are not counted.
     """
-    out = np.zeros(int(n_bins), dtype=np.int64)
-    _masked_histogram(np.ascontiguousarray(x), np.ascontiguousarray(mask, dtype=np.bool_), float(lo), float(hi), out)
-    return out
+    n = np.asarray(x).size
+    parallel = n >= _PARALLEL_MIN
+    parts = np.zeros((_CHUNKS if parallel else 1, int(n_bins)), dtype=np.int64)
+    kern = _masked_histogram_par if parallel else _masked_histogram_ser
+    kern(np.ascontiguousarray(x), np.ascontiguousarray(mask, dtype=np.bool_), float(lo), float(hi), parts)
+    return parts.sum(axis=0)
 
 
 @njit

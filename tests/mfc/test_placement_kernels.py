@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mrdquant.mfc._placement_kernels import binned_counts, finite_range, singlet_values
+from mrdquant.mfc._placement_kernels import binned_counts, finite_range, masked_histogram, singlet_values
 
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -72,3 +72,24 @@ def test_singlet_values_match_numpy(data, width, dtype):
     ok = (a64 > 0) & np.isfinite(a64) & np.isfinite(s64)
     want = s64[ok] if width else s64[ok] / a64[ok]
     np.testing.assert_array_equal(singlet_values(a, s, mask, width=width), want)
+
+
+def _naive_histogram(x, mask, lo, hi, nb):
+    v = x[mask]
+    v = v[(v >= lo) & (v < hi)]
+    b = np.minimum(((v - lo) * (nb / (hi - lo))).astype(np.int64), nb - 1)
+    return np.bincount(b, minlength=nb)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 400_000), st.integers(0, 2**31), st.integers(1, 600))
+def test_masked_histogram_matches_numpy_serial_and_parallel(n, seed, nb):
+    # from 2**17 events the histogram is counted in chunks on parallel threads
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.5, 0.4, n)
+    x[rng.random(n) < 0.01] = np.nan
+    mask = rng.random(n) < 0.7
+    want = _naive_histogram(x, mask, -0.2, 1.2, nb)
+    got = masked_histogram(x, mask, -0.2, 1.2, nb)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
