@@ -132,12 +132,13 @@ def _as_sample(sample) -> FlowSample:
 class _MarkerValues:
     """Compensated marker columns, transformed lazily, in place, as gates need them.
 
-    The marker channels the file's spillover compensates are compensated once, for all
-    events, each into a contiguous float64 row (:meth:`Compensation.apply_channels`: only
-    the panel's channels, and the same bits as the gating engine computes); the others
-    are copied to float64 on first use. Each marker's row holds transformed values where
-    ``done`` and compensated values elsewhere: transforming in place needs no second
-    array of a million values per marker.
+    All markers live in one ``(n_markers, n_events)`` float64 block, one contiguous row
+    per marker in panel order (so :attr:`PreparedSample.values` is a view of it). The
+    marker channels the file's spillover compensates are compensated once, for all
+    events, in one pass (:meth:`Compensation.apply_channels`: the same bits as the gating
+    engine computes); the others are copied to float64 on first use. Each row holds
+    transformed values where ``done`` and compensated values elsewhere: transforming in
+    place needs no second array of a million values per marker.
     """
 
     def __init__(self, sample: FlowSample, cols: list[int], transform):
@@ -145,31 +146,35 @@ class _MarkerValues:
         self.transform = transform
         self.sample = sample
         self.cols = list(cols)
-        comp_rows: dict[int, np.ndarray] = {}
+        det: list[int] = []
+        comp = None
         if sample.spillover is not None:
             from ..cytometry.compensation import Compensation
 
             try:
                 comp = Compensation.from_dataframe(sample.spillover, source=f"{_where(sample)} $SPILLOVER")
                 det = [int(i) for i in comp.match(sample.channels, unmatched="keep", sample=_where(sample))]
-                wanted = [c for c in dict.fromkeys(cols) if c in det]
-                block = comp.apply_channels(sample.events, det, wanted)
             except MrdquantError as exc:
                 raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
-            comp_rows = {c: block[k] for k, c in enumerate(wanted)}
-        self.rows: list = []  # per marker: float64 row, or None until a raw column is first used
-        for j, c in enumerate(cols):
-            row = comp_rows.get(c)
-            # a channel two markers read: each marker transforms its own copy
-            self.rows.append(row.copy() if row is not None and c in cols[:j] else row)
+        self.ready = [c in det for c in cols]  # row holds compensated (or transformed) values
+        if cols and all(self.ready):
+            # the usual case: every marker compensated, straight into the block
+            self.block = comp.apply_channels(sample.events, det, cols)
+        else:
+            self.block = np.empty((len(cols), n))
+            wanted = [j for j, c in enumerate(cols) if c in det]
+            if wanted:
+                self.block[wanted] = comp.apply_channels(sample.events, det, [cols[j] for j in wanted])
         self.done = np.zeros((len(cols), n), dtype=bool)
         self.complete = [False] * len(cols)
         self.n = n
 
     def _row(self, j: int) -> np.ndarray:
-        if self.rows[j] is None:
-            self.rows[j] = self.sample.events[:, self.cols[j]].astype(np.float64)
-        return self.rows[j]
+        row = self.block[j]
+        if not self.ready[j]:
+            row[:] = self.sample.events[:, self.cols[j]]
+            self.ready[j] = True
+        return row
 
     def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
@@ -204,9 +209,9 @@ class _MarkerValues:
         return out
 
     def full(self) -> np.ndarray:
-        for j in range(len(self.rows)):
+        for j in range(len(self.cols)):
             self.column(j)
-        return np.stack(self.rows, axis=1) if self.rows else np.empty((self.n, 0))
+        return self.block.T
 
 
 def _float64_columns(events: np.ndarray, columns: dict) -> dict:
