@@ -96,13 +96,22 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         ok = np.isfinite(v)
         if ok.sum() < 10 * n_bins or width == 0:
             continue
-        grid = np.full((n_bins, width), np.nan)
-        grid[tb, slot] = v
-        cnt = np.isfinite(grid).sum(axis=1)
         # the per-bin mean: a marker's distribution is a mixture of populations, whose
         # median jumps between modes from bin to bin; the mean moves smoothly with the signal
+        if ok.all():
+            # every value finite: a zero-padded grid is the array nansum sums (the same
+            # sums, same order), and each bin counts its events
+            grid = np.zeros((n_bins, width))
+            grid[tb, slot] = v
+            cnt = per_bin
+            sums = grid.sum(axis=1)
+        else:
+            grid = np.full((n_bins, width), np.nan)
+            grid[tb, slot] = v
+            cnt = np.isfinite(grid).sum(axis=1)
+            sums = np.nansum(grid, axis=1)
         with np.errstate(invalid="ignore"):
-            meds = np.where(cnt >= 10, np.nansum(grid, axis=1) / np.maximum(cnt, 1), np.nan)
+            meds = np.where(cnt >= 10, sums / np.maximum(cnt, 1), np.nan)
         good = np.isfinite(meds)
         if good.sum() < 3:
             continue
