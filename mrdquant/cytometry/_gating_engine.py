@@ -49,8 +49,12 @@ def evaluate(strategy, ck: "_Chunk") -> None:
     from ._gates_kernels import _commit_members, kernel
 
     masks = ck.masks
+    given = ck.plan.memberships
     for node in strategy._nodes:
         out = masks[node.index]
+        if given and node.id in given:  # computed by the caller: its member rows are found when needed
+            out[:] = given[node.id][ck.start:ck.start + ck.n]
+            continue
         if node.kind == "boolean":
             parts = []
             for ref, comp in node.refs:
@@ -90,10 +94,11 @@ class _Chunk:
     (``strategy._domains``); gates read it compacted to their parent's events.
     """
 
-    def __init__(self, plan: "_SamplePlan", events: np.ndarray, masks: np.ndarray):
+    def __init__(self, plan: "_SamplePlan", events: np.ndarray, masks: np.ndarray, start: int = 0):
         self.plan = plan
         self.events = events
         self.masks = masks
+        self.start = int(start)  # row of the sample at the chunk's first row
         self.n = int(events.shape[0])
         self._members: dict = {}
         self._ranks: dict = {}
@@ -170,6 +175,8 @@ class _SamplePlan:
         self.strategy = strategy
         self.sample = sample
         self.where = str(getattr(sample, "path", None) or "in-memory sample")
+        #: gate id -> membership over the sample's events, given by the caller
+        self.memberships: dict = {}
         self._compensators: dict = {}
         self._recipes = [self._recipe(k) for k in strategy._slots]
         # raw rectangles: (channels, lo, hi, has_lo, has_hi) for the fused kernel

@@ -424,6 +424,56 @@ class Compensation:
         return result
 
 
+    def apply_channels(self, events: np.ndarray, detector_columns: Sequence[int], columns: Sequence[int]) -> np.ndarray:
+        """Compensated values of some channels only, one contiguous row per channel.
+
+        Each output channel still reads every detector (compensation mixes them), but
+        channels nobody asks for are not computed. The arithmetic (and so every bit) is
+        that of the gating engine's compensated columns
+        (:class:`~mrdquant.cytometry.gating.GatingStrategy`).
+
+        Parameters
+        ----------
+        events : ndarray of shape (n_events, n_channels), float32 or float64, data units
+        detector_columns : sequence of int
+            Column of each detector of the matrix, in matrix order (:meth:`match`).
+        columns : sequence of int
+            Columns wanted; each must be one of ``detector_columns``.
+
+        Returns
+        -------
+        ndarray of shape (len(columns), n_events), float64, data units
+            Row ``r``: ``events[:, detector_columns] @ inverse[:, k]`` for the detector
+            ``k`` read in column ``columns[r]``.
+
+        Raises
+        ------
+        InputError
+            ``events`` not 2-D, detector columns not one per detector, or a wanted column
+            that is not a detector column.
+        """
+        from ._gates_kernels import kernel
+
+        ev = np.asarray(events)
+        if ev.dtype not in (np.float32, np.float64):
+            ev = _as_event_matrix(ev)
+        if ev.ndim != 2:
+            raise InputError(f"events must be a 2-D (n_events, n_channels) array, got shape {ev.shape}")
+        det = [int(c) for c in detector_columns]
+        if len(det) != len(self.detectors):
+            raise InputError(f"{len(det)} detector columns for the {len(self.detectors)} detectors of {self.source}")
+        missing = [int(c) for c in columns if int(c) not in det]
+        if missing:
+            raise InputError(f"column(s) {missing} are not detector columns {det} of {self.source}")
+        pos = [det.index(int(c)) for c in columns]
+        n = ev.shape[0]
+        out = np.empty((len(pos), n), dtype=np.float64)
+        kernel("take_compensated", n)(ev, np.empty(0, dtype=np.intp), True, np.asarray(det, dtype=np.intp),
+                                      np.ascontiguousarray(self.inverse[:, pos], dtype=np.float64), out,
+                                      np.empty(0, dtype=np.intp), np.empty((0, n)))
+        return out
+
+
 def _is_number(cell: str) -> bool:
     try:
         float(cell)

@@ -253,14 +253,25 @@ class GatingStrategy:
             A channel the strategy needs is missing (the message names sample and channel),
             or a spillover does not fit the sample.
         """
+        return self._gate(sample, sample_id)
+
+    def _gate(self, sample, sample_id: Optional[str] = None, memberships: Optional[dict] = None) -> "GatingResult":
+        """:meth:`gate`, taking the memberships of some gates from the caller.
+
+        ``memberships`` maps gate ids to boolean arrays over all events of the file (the
+        parent applied) that the caller computed with the gate's own rule on the same
+        values, e.g. while placing it; those gates are not evaluated again, the others
+        (booleans, gates not given) are evaluated from them.
+        """
         sample, sid = _as_sample(sample, sample_id)
         plan = self._prepare(sample)
+        plan.memberships = memberships or {}
         n = int(sample.events.shape[0])
         masks = np.empty((len(self._nodes), n), dtype=np.bool_)
         chunk = max(_CHUNK, -(-n // _MAX_CHUNKS))
         for s in range(0, n, chunk):
             e = min(n, s + chunk)
-            evaluate(self, _Chunk(plan, sample.events[s:e], masks[:, s:e]))
+            evaluate(self, _Chunk(plan, sample.events[s:e], masks[:, s:e], start=s))
         return GatingResult(sample_id=sid, strategy=self, n_events=n, masks=masks, sample=sample)
 
     def iter_gate(self, samples: Iterable, *, sample_ids: Optional[Sequence[str]] = None) -> Iterator:

@@ -317,16 +317,34 @@ class Panel:
         raise ConfigError(f"panel {self.panel_id!r} has no gate {gate_id!r}")
 
     def transform_object(self):
-        """The panel's marker transform as a :mod:`mrdquant.cytometry.transforms` object."""
-        from ..cytometry.transforms import AsinhTransform, LinearTransform, LogicleTransform
+        """The panel's marker transform as a :mod:`mrdquant.cytometry.transforms` object.
 
+        Transforms are immutable; one object per parameter set is built (its lookup table
+        takes milliseconds) and shared.
+        """
         t = self.transform
         kind = t["kind"]
         if kind == "logicle":
-            return LogicleTransform(T=float(t["T"]), W=float(t["W"]), M=float(t["M"]), A=float(t.get("A", 0.0)))
-        if kind == "asinh":
-            return AsinhTransform(T=float(t["T"]), M=float(t["M"]), A=float(t.get("A", 0.0)))
-        return LinearTransform(T=float(t.get("T", 262144.0)), A=float(t.get("A", 0.0)))
+            params = (float(t["T"]), float(t["W"]), float(t["M"]), float(t.get("A", 0.0)))
+        elif kind == "asinh":
+            params = (float(t["T"]), float(t["M"]), float(t.get("A", 0.0)))
+        else:
+            kind, params = "linear", (float(t.get("T", 262144.0)), float(t.get("A", 0.0)))
+        return _transform(kind, params)
+
+
+@functools.lru_cache(maxsize=32)
+def _transform(kind: str, params: tuple):
+    from ..cytometry.transforms import AsinhTransform, LinearTransform, LogicleTransform
+
+    if kind == "logicle":
+        T, W, M, A = params
+        return LogicleTransform(T=T, W=W, M=M, A=A)
+    if kind == "asinh":
+        T, M, A = params
+        return AsinhTransform(T=T, M=M, A=A)
+    T, A = params
+    return LinearTransform(T=T, A=A)
 
 
 # --------------------------------------------------------------------------- parsing

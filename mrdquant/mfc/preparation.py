@@ -5,9 +5,11 @@ compensates with the file's own spillover and applies the panel's transform, the
 the panel's gates in order -- denominator chain (time QC, singlets, nucleated/viable,
 CD45+), lineage gates, LAIP marker gates -- placing each from this sample's events
 (:mod:`mrdquant.mfc.qc`, :mod:`mrdquant.mfc.placement`). The placed gates are compiled
-into a :class:`~mrdquant.cytometry.gating.GatingStrategy` and every count and membership
-reported comes from that strategy, so exporting it to Gating-ML and gating the file again
-(here or in another tool) gives the same events.
+into a :class:`~mrdquant.cytometry.gating.GatingStrategy`. Each placed gate's membership
+is computed while placing it, with the gate's own rule on the values the strategy reads
+(the strategy's compensation kernel and transform, raw scatter), and the strategy takes
+these memberships and evaluates the LAIP booleans from them; so exporting it to
+Gating-ML and gating the file again (here or in another tool) gives the same events.
 """
 
 from __future__ import annotations
@@ -128,62 +130,99 @@ def _as_sample(sample) -> FlowSample:
 
 
 class _MarkerValues:
-    """Compensated marker columns, transformed lazily row by row as gates need them."""
+    """Compensated marker columns, transformed lazily, in place, as gates need them.
+
+    All markers live in one ``(n_markers, n_events)`` float64 block, one contiguous row
+    per marker in panel order (so :attr:`PreparedSample.values` is a view of it). The
+    marker channels the file's spillover compensates are compensated once, for all
+    events, in one pass (:meth:`Compensation.apply_channels`: the same bits as the gating
+    engine computes); the others are copied to float64 on first use. Each row holds
+    transformed values where ``done`` and compensated values elsewhere: transforming in
+    place needs no second array of a million values per marker.
+    """
 
     def __init__(self, sample: FlowSample, cols: list[int], transform):
         n = sample.n_events
         self.transform = transform
         self.sample = sample
-        self.block = None
-        det_pos: dict[int, int] = {}
+        self.cols = list(cols)
+        det: list[int] = []
+        comp = None
         if sample.spillover is not None:
             from ..cytometry.compensation import Compensation
 
             try:
                 comp = Compensation.from_dataframe(sample.spillover, source=f"{_where(sample)} $SPILLOVER")
                 det = [int(i) for i in comp.match(sample.channels, unmatched="keep", sample=_where(sample))]
-                block = comp.apply_block(sample.events[:, det])
             except MrdquantError as exc:
                 raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
-            det_pos = {c: k for k, c in enumerate(det)}
-            self.block = block
-        # where each marker's compensated values are: (block column) or (raw event column)
-        self.src = [(True, det_pos[c]) if c in det_pos else (False, c) for c in cols]
-        self.out = np.empty((len(cols), n))  # valid only where ``done``
+        self.ready = [c in det for c in cols]  # row holds compensated (or transformed) values
+        if cols and all(self.ready):
+            # the usual case: every marker compensated, straight into the block
+            self.block = comp.apply_channels(sample.events, det, cols)
+        else:
+            self.block = np.empty((len(cols), n))
+            wanted = [j for j, c in enumerate(cols) if c in det]
+            if wanted:
+                self.block[wanted] = comp.apply_channels(sample.events, det, [cols[j] for j in wanted])
         self.done = np.zeros((len(cols), n), dtype=bool)
+        self.complete = [False] * len(cols)
         self.n = n
 
-    def _comp(self, j: int, idx: np.ndarray) -> np.ndarray:
-        compensated, k = self.src[j]
-        return self.block[idx, k] if compensated else self.sample.events[idx, k].astype(np.float64)
+    def _row(self, j: int) -> np.ndarray:
+        row = self.block[j]
+        if not self.ready[j]:
+            row[:] = self.sample.events[:, self.cols[j]]
+            self.ready[j] = True
+        return row
 
     def column(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Transformed values of marker ``j``, valid where ``rows`` (all events when None);
-        other entries are undefined until asked for."""
-        if self.done[j].all():
-            return self.out[j]
+        other entries are not transformed until asked for."""
+        row = self._row(j)
+        if self.complete[j]:
+            return row
         if rows is None or np.count_nonzero(rows) > self.n // 4:
             # most events: transform the whole column, contiguously
-            compensated, k = self.src[j]
-            col = self.block[:, k] if compensated else self.sample.events[:, k]
-            self.out[j] = self.transform.apply(np.ascontiguousarray(col, dtype=np.float64))
+            if self.done[j].any():
+                idx = np.flatnonzero(~self.done[j])
+                row[idx] = self.transform.apply(row[idx])
+            else:
+                self.transform.apply(row, out=row)
             self.done[j] = True
-            return self.out[j]
-        need = rows & ~self.done[j]
-        idx = np.flatnonzero(need)
+            self.complete[j] = True
+            return row
+        idx = np.flatnonzero(rows & ~self.done[j])
         if idx.size:
-            self.out[j, idx] = self.transform.apply(self._comp(j, idx))
+            row[idx] = self.transform.apply(row[idx])
             self.done[j, idx] = True
-        return self.out[j]
+        return row
 
     def at(self, j: int, idx: np.ndarray) -> np.ndarray:
         """Transformed values of marker ``j`` at event indices ``idx`` (not cached)."""
-        return self.transform.apply(self._comp(j, idx))
+        v = self._row(j)[idx]
+        if self.complete[j]:
+            return v
+        done = self.done[j][idx]
+        out = self.transform.apply(v)
+        out[done] = v[done]
+        return out
 
     def full(self) -> np.ndarray:
-        for j in range(self.out.shape[0]):
+        for j in range(len(self.cols)):
             self.column(j)
-        return self.out.T
+        return self.block.T
+
+
+def _float64_columns(events: np.ndarray, columns: dict) -> dict:
+    """``name -> events[:, column]`` as contiguous float64 rows, all taken in one pass over the events."""
+    from ..cytometry._gates_kernels import kernel
+
+    n = events.shape[0]
+    out = np.empty((len(columns), n))
+    kernel("take_columns", n)(events, np.empty(0, dtype=np.intp), True,
+                              np.array(list(columns.values()), dtype=np.intp), out)
+    return dict(zip(columns, out))
 
 
 def _where(sample) -> str:
@@ -237,7 +276,7 @@ def prepare(
     cols = [s.channel_index(chmap[m]) for m in markers]
     transform = p.transform_object()
     mv = _MarkerValues(s, cols, transform)
-    scatter = {k: s.events[:, s.channel_index(v)].astype(np.float64) for k, v in scat_names.items() if v is not None}
+    scatter = _float64_columns(s.events, {k: s.channel_index(v) for k, v in scat_names.items() if v is not None})
 
     comp_id = "FCS" if s.spillover is not None else "uncompensated"
 
@@ -402,7 +441,13 @@ def prepare(
     from ..cytometry.transforms import LogicleTransform  # noqa: F401  (transform classes live there)
 
     strategy = GatingStrategy(engine, transforms={TRANSFORM_ID: transform})
-    result = strategy.gate(s, sample_id=sid)
+    # The strategy takes the memberships placement computed for its gates: each is the
+    # gate's own rule (Gating-ML rectangle: min inclusive, max exclusive, NaN outside;
+    # the polygon kernel) on the values the strategy reads (same compensation kernel,
+    # transform and raw scatter), so gating the file with the strategy, here or after a
+    # Gating-ML export, finds the same events. Only the LAIP booleans are evaluated here.
+    given = {gid: m for gid, m in masks.items() if gid not in alias}
+    result = strategy._gate(s, sid, memberships=given)
     gate_masks: dict[str, np.ndarray] = {}
     order = [g.id for g in p.denominator_chain + p.gates] + [lp.id for lp in p.laips]
     for gid in order:

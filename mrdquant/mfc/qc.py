@@ -17,6 +17,9 @@ Singlets
     area but not height. With FSC-W (no FSC-H), singlets have FSC-W at most
     ``median + k x SD``. The gate is placed on each sample's own ratio distribution.
 
+Medians are exact (the values of :func:`numpy.median`), from a radix-selection kernel
+(:mod:`mrdquant.mfc._median_kernels`) that needs no sorted copy of a million ratios.
+
 Defaults: ``rate_z = 5``, ``signal_z = 6``, ``signal_floor = 0.1``, ``k = 4``; a panel
 step's ``params`` table overrides them.
 """
@@ -25,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._placement_kernels import binned_counts
+from ._median_kernels import median
+from ._placement_kernels import binned_counts, finite_range, singlet_values
 
 __all__ = ["time_qc", "place_singlets", "EVENTS_PER_BIN", "MAX_BINS", "SINGLET_POLYGON_SCALE"]
 
@@ -36,9 +40,11 @@ SINGLET_POLYGON_SCALE = 1.0e7
 _SIGNAL_SAMPLE = 1_000
 
 
-def _robust_sd(v: np.ndarray) -> float:
-    med = np.median(v)
-    return float(1.4826 * np.median(np.abs(v - med)))
+def _robust_sd(v: np.ndarray, med: float | None = None) -> float:
+    """1.4826 x the median absolute deviation from ``med`` (default: the median of ``v``)."""
+    if med is None:
+        med = median(v)
+    return float(1.4826 * median(v, center=med))
 
 
 def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | None = None, *, seed: int = 0) -> dict:
@@ -62,18 +68,17 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         ``reason`` (str).
     """
     p = {"rate_z": 5.0, "signal_z": 6.0, "signal_floor": 0.1, "bin_events": EVENTS_PER_BIN, **(params or {})}
+    n_t, t_min, t_max = finite_range(time, parent)
+    if n_t < 2 * p["bin_events"] or t_max <= t_min:
+        return {"intervals": [[None, None]], "bins": 1, "dropped_bins": [], "reason": f"{n_t} events: too few to split in time"}
     idx = np.flatnonzero(parent)
-    t = time[idx]
-    t = t[np.isfinite(t)]
-    if t.size < 2 * p["bin_events"] or t.max() <= t.min():
-        return {"intervals": [[None, None]], "bins": 1, "dropped_bins": [], "reason": f"{t.size} events: too few to split in time"}
-    n_bins = int(min(MAX_BINS, max(2, t.size // p["bin_events"])))
-    edges = np.linspace(float(t.min()), float(t.max()), n_bins + 1)
+    n_bins = int(min(MAX_BINS, max(2, n_t // p["bin_events"])))
+    edges = np.linspace(t_min, t_max, n_bins + 1)
     counts = binned_counts(time, parent, edges).astype(np.float64)
     flagged = np.zeros(n_bins, dtype=bool)
     why = [""] * n_bins
-    med = float(np.median(counts))
-    sd = max(_robust_sd(counts), np.sqrt(max(med, 1.0)))
+    med = median(counts)
+    sd = max(_robust_sd(counts, med), np.sqrt(max(med, 1.0)))
     z = (counts - med) / sd
     for b in np.flatnonzero(np.abs(z) > p["rate_z"]):
         flagged[b], why[b] = True, f"event rate {counts[b]:.0f} vs median {med:.0f} per bin"
@@ -91,19 +96,35 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         ok = np.isfinite(v)
         if ok.sum() < 10 * n_bins or width == 0:
             continue
-        grid = np.full((n_bins, width), np.nan)
-        grid[tb, slot] = v
-        cnt = np.isfinite(grid).sum(axis=1)
         # the per-bin mean: a marker's distribution is a mixture of populations, whose
         # median jumps between modes from bin to bin; the mean moves smoothly with the signal
+        if ok.all():
+            # every value finite: a zero-padded grid is the array nansum sums (the same
+            # sums, same order), and each bin counts its events
+            grid = np.zeros((n_bins, width))
+            grid[tb, slot] = v
+            cnt = per_bin
+            sums = grid.sum(axis=1)
+        else:
+            grid = np.full((n_bins, width), np.nan)
+            grid[tb, slot] = v
+            cnt = np.isfinite(grid).sum(axis=1)
+            sums = np.nansum(grid, axis=1)
         with np.errstate(invalid="ignore"):
-            meds = np.where(cnt >= 10, np.nansum(grid, axis=1) / np.maximum(cnt, 1), np.nan)
+            meds = np.where(cnt >= 10, sums / np.maximum(cnt, 1), np.nan)
         good = np.isfinite(meds)
         if good.sum() < 3:
             continue
-        center = float(np.median(meds[good]))
+        center = median(meds[good])
+        rsd = _robust_sd(meds[good], center)
+        # the IQR floor can only make the spread larger: when no bin departs by more than
+        # signal_z spreads without it, none does with it (division is monotonic in the
+        # divisor, also rounded), and the quartiles of the subsample are not needed
+        with np.errstate(invalid="ignore"):
+            if not np.any(good & (np.abs((meds - center) / max(rsd, 1e-12)) > p["signal_z"])):
+                continue
         q75, q25 = np.percentile(v[ok], [75, 25])
-        spread = max(_robust_sd(meds[good]), p["signal_floor"] * float(q75 - q25) / p["signal_z"], 1e-12)
+        spread = max(rsd, p["signal_floor"] * float(q75 - q25) / p["signal_z"], 1e-12)
         zs = (meds - center) / spread
         for b in np.flatnonzero(good & (np.abs(zs) > p["signal_z"])):
             if not flagged[b]:
@@ -148,17 +169,15 @@ def place_singlets(fsc_a: np.ndarray, second: np.ndarray, parent: np.ndarray, *,
         (polygon on FSC-A, FSC-H); FSC-W: ``width_max``, ``width_median``, ``width_sd``.
     """
     k = float((params or {}).get("k", 4.0))
-    a = fsc_a[parent].astype(np.float64)
-    s = second[parent].astype(np.float64)
-    ok = (a > 0) & np.isfinite(a) & np.isfinite(s)
-    if ok.sum() < 50:
-        return {"reason": f"{int(ok.sum())} events with FSC: singlet gate not placed", "skip": True}
+    v = singlet_values(fsc_a, second, parent, width=width)
+    if v.size < 50:
+        return {"reason": f"{v.size} events with FSC: singlet gate not placed", "skip": True}
     if width:
-        w = s[ok]
-        med, sd = float(np.median(w)), _robust_sd(w)
+        med = median(v)
+        sd = _robust_sd(v, med)
         return {"width_max": med + k * sd, "width_median": med, "width_sd": sd, "k": k, "reason": ""}
-    r = s[ok] / a[ok]
-    med, sd = float(np.median(r)), _robust_sd(r)
+    med = median(v)
+    sd = _robust_sd(v, med)
     lo = med - k * sd
     big = SINGLET_POLYGON_SCALE
     vertices = [[0.0, 0.0], [big, lo * big], [big, 100.0 * big], [0.0, 100.0 * big]]

@@ -62,6 +62,42 @@ def test_compensation_event_loop_reference_and_inverse():
     np.testing.assert_allclose(comp.apply_block(observed), true, rtol=1e-10, atol=1e-8)
 
 
+
+@HYP
+@given(problem(), st.sampled_from([np.float64, np.float32]), st.data())
+def test_apply_channels_equals_linalg_solve_and_the_gating_engine(prob, dtype, data):
+    spill, events, channels, detectors = prob
+    events = events.astype(dtype)
+    comp = Compensation(detectors, spill)
+    det = comp.match(channels)
+    wanted = data.draw(st.lists(st.sampled_from([int(c) for c in det]), unique=True))
+    got = comp.apply_channels(events, det, wanted)
+    assert got.shape == (len(wanted), events.shape[0]) and got.dtype == np.float64
+    ref = nv.compensate(events, channels, detectors, spill)
+    scale = max(1.0, float(np.max(np.abs(ref), initial=0.0)))
+    for r, c in enumerate(wanted):
+        assert got[r].flags.c_contiguous
+        np.testing.assert_allclose(got[r], ref[:, c], rtol=1e-9, atol=1e-9 * scale)
+    # the gating engine's compensated columns, bit for bit
+    from mrdquant.cytometry._gating_engine import _NO_ROWS, _SamplePlan
+
+    (pos, mat), _ = _SamplePlan._compensate_channels([int(c) for c in det], comp.inverse, wanted,
+                                                     np.ascontiguousarray(events), _NO_ROWS, True)
+    for r, c in enumerate(wanted):
+        np.testing.assert_array_equal(got[r], mat[pos[c]])
+
+
+def test_apply_channels_bad_input_says_what():
+    comp = Compensation(["A", "B"], np.array([[1.0, 0.1], [0.2, 1.0]]))
+    ev = np.ones((3, 3))
+    with pytest.raises(InputError, match="not detector columns"):
+        comp.apply_channels(ev, [0, 1], [2])
+    with pytest.raises(InputError, match="1 detector columns for the 2 detectors"):
+        comp.apply_channels(ev, [0], [0])
+    with pytest.raises(InputError, match="2-D"):
+        comp.apply_channels(np.ones(3), [0, 1], [0])
+    np.testing.assert_allclose(comp.apply_channels(ev, [2, 0], [0]), [[comp.inverse[:, 1].sum()] * 3])
+
 def test_real_file_matches_flowkit(shared_data):
     fk = pytest.importorskip("flowkit")
     fcs = shared_data / "fcs_real" / "FlowKit__test_comp_example.fcs"

@@ -152,3 +152,11 @@ def test_strategy_marker_check():
         check_strategy_markers(expected, _sample(["B1", "B2", "B3"], ["CD19", "CD117", "HLA-DR"]))
     with pytest.raises(GatingError, match="no channel 'B3'"):
         check_strategy_markers(expected, _sample(["B1", "B2"], ["CD45", "CD19"]))
+
+
+def test_transform_object_is_built_once_per_parameter_set():
+    from mrdquant.cytometry.transforms import LogicleTransform
+
+    a = load_panel("B-ALL").transform_object()
+    assert a == LogicleTransform(T=262144.0, W=0.5, M=4.5, A=0.0)
+    assert load_panel("T-ALL").transform_object() is a  # same parameters: the same (immutable) object

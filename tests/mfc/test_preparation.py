@@ -46,11 +46,24 @@ def test_values_are_compensated_and_transformed_per_marker():
     cols = [s.channels.index(d) for d in det]
     comp = np.linalg.solve(spill.to_numpy().T, raw[:, cols].T).T  # independent: observed = true @ S
     rng = np.random.default_rng(0)
-    for marker in ("CD19", "CD45", "Syto41"):
+    # CD34 was transformed for the CD19+ events only and CD20 for none while gating: the
+    # rest of their events are transformed on this first full access
+    for marker in ("CD19", "CD45", "Syto41", "CD34", "CD20"):
         j = det.index(ps.channels[marker])
         for i in rng.choice(s.n_events, 25, replace=False):
             want = logicle(comp[i, j], 262144, 0.5, 4.5, 0)
             assert ps.marker_values(marker)[i] == pytest.approx(want, abs=1e-9)
+            assert ps.values[i, ps.markers.index(marker)] == ps.marker_values(marker)[i]
+
+
+def test_values_without_spillover_are_the_transformed_raw_channels():
+    s, _ = simulated("B-ALL", 20_000, 1e-2, 4)
+    raw = FlowSample.from_array(s.events, s.channels, markers=s.markers)
+    ps = prepare(raw, "B-ALL")
+    t = ps.panel.transform_object()
+    for marker in ps.markers:
+        want = t.apply(s.events[:, s.channels.index(ps.channels[marker])].astype(np.float64))
+        np.testing.assert_array_equal(ps.marker_values(marker), want)
 
 
 def test_singlets_drop_the_doublets_and_keep_the_cells():
@@ -141,3 +154,41 @@ def test_placement_follows_drift(panel, factors):
         f = factors[g.loc[gid, "x"]]
         if json.loads(g.loc[gid, "coordinates"])["method"] == "landmark":
             assert np.sign(t1 - t0) == np.sign(f - 1.0), gid
+
+
+@pytest.mark.parametrize("panel, seed", [("B-ALL", 12), ("PUIH B-ALL", 13), ("T-ALL", 14), ("AML", 15)])
+def test_placement_memberships_are_what_the_strategy_finds(panel, seed):
+    # prepare() hands the strategy the memberships placement computed and evaluates only
+    # the LAIP booleans; gating the file with the strategy from scratch finds the same
+    # events for every gate, interval and boolean helper included
+    s, _ = simulated(panel, 60_000, 1e-2, seed)
+    ev = s.events.copy()
+    ev[::997, 3] = np.nan  # NaN is outside every gate, in both
+    s = FlowSample.from_array(ev, s.channels, markers=s.markers, spillover=s.spillover)
+    ps = prepare(s, panel)
+    fresh = ps.strategy.gate(s)
+    laip = ps.panel.laips[0].id
+    assert fresh.count(laip) > 0
+    for gid in ps.strategy.gate_ids:
+        if gid in ps.gate_masks:
+            np.testing.assert_array_equal(fresh.membership(gid), ps.gate_masks[gid], err_msg=gid)
+    # the memberships given are the ones used
+    given = {gid: np.zeros(s.n_events, dtype=bool) for gid in ps.gate_masks if gid != laip}
+    assert ps.strategy._gate(s, memberships=given).count(laip) == 0
+
+
+def test_time_qc_intervals_regate_identically():
+    s, _ = simulated("B-ALL", 100_000, 1e-3, 7)
+    ev = s.events.copy()
+    t = ev[:, s.channels.index("Time")].astype(np.float64)
+    lo, hi = np.quantile(t, [0.40, 0.45])
+    burst = (t >= lo) & (t < hi)
+    for c in s.spillover.columns:
+        ev[burst, s.channels.index(c)] *= 0.4
+    bad = FlowSample.from_array(ev, s.channels, markers=s.markers, spillover=s.spillover)
+    ps = prepare(bad, "B-ALL")
+    assert len(json.loads(ps.gates.set_index("gate").loc["TimeQC", "coordinates"])["intervals"]) == 2
+    fresh = ps.strategy.gate(bad)
+    for gid in ps.strategy.gate_ids:
+        if gid in ps.gate_masks:
+            np.testing.assert_array_equal(fresh.membership(gid), ps.gate_masks[gid], err_msg=gid)

@@ -130,3 +130,9 @@ def test_a_prepared_sample_gives_the_same_result_and_is_checked(data_samples):
     assert np.array_equal(again.laip_mask, direct.laip_mask) and again.sample_id == direct.sample_id
     with pytest.raises(ConfigError, match="prepared with another panel or LAIP"):
         mrdquant.quantify_mfc(dataclasses.replace(ps, gate_masks={}), "B-ALL")
+
+
+def test_gating_error_is_reported_while_the_file_is_hashed(tmp_path):
+    fcs, _ = write_bone_marrow_fcs(tmp_path / "t.fcs", "B-ALL", 5_000, mrd_fraction=1e-2, seed=3)
+    with pytest.raises(mrdquant.errors.ConfigError, match="CD19"):
+        mrdquant.quantify_mfc(fcs, "B-ALL", channels={"CD19": "no-such-channel"})

@@ -1,0 +1,95 @@
+"""QC and placement kernels against plain numpy references."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from mrdquant.mfc._placement_kernels import binned_counts, finite_range, masked_histogram, singlet_values
+
+FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+def _naive_binned_counts(t, mask, edges):
+    v = t[mask]
+    v = v[(v >= edges[0]) & (v <= edges[-1])]  # NaN fails both
+    b = np.searchsorted(edges, v, side="right") - 1
+    b[v == edges[-1]] = edges.size - 2  # the last bin is closed
+    return np.bincount(b, minlength=edges.size - 1)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data(), st.integers(1, 120), st.booleans())
+def test_binned_counts_match_searchsorted(data, n_bins, spaced):
+    t = data.draw(arrays(np.float64, st.integers(0, 400), elements=FLOATS))
+    mask = data.draw(arrays(np.bool_, t.shape))
+    lo = data.draw(st.floats(-1e6, 1e6))
+    width = data.draw(st.floats(1e-6, 1e6))
+    if spaced:
+        edges = np.linspace(lo, lo + width, n_bins + 1)
+    else:  # uneven edges are binned exactly too
+        edges = np.unique(np.sort(data.draw(arrays(np.float64, n_bins + 1, elements=st.floats(-1e6, 1e6)))))
+        if edges.size < 2:
+            edges = np.array([lo, lo + width])
+    # values on and around the edges
+    t = np.concatenate([t, edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
+    mask = np.concatenate([mask, np.ones(3 * edges.size, dtype=bool)])
+    np.testing.assert_array_equal(binned_counts(t, mask, edges), _naive_binned_counts(t, mask, edges))
+
+
+def test_binned_counts_extreme_range():
+    # the span overflows to inf: every value is still binned by its edges
+    edges = np.array([-1e308, -5e307, 0.0, 5e307, 1e308])
+    t = np.array([-1e308, -6e307, 0.0, 1e308, 5e307, -1.0])
+    assert binned_counts(t, np.ones(6, dtype=bool), edges).tolist() == [2, 1, 1, 2]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_finite_range_matches_numpy(data):
+    t = data.draw(arrays(np.float64, st.integers(0, 300), elements=FLOATS))
+    mask = data.draw(arrays(np.bool_, t.shape))
+    v = t[mask]
+    v = v[np.isfinite(v)]
+    n, lo, hi = finite_range(t, mask)
+    assert n == v.size
+    if v.size:
+        assert (lo, hi) == (v.min(), v.max())
+    else:
+        assert lo > hi
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data(), st.booleans(), st.sampled_from([np.float32, np.float64]))
+def test_singlet_values_match_numpy(data, width, dtype):
+    n = data.draw(st.integers(0, 300))
+    a = data.draw(arrays(dtype, n, elements=st.floats(-1e5, 1e6, width=32) | st.just(np.nan)))
+    s = data.draw(arrays(dtype, n, elements=st.floats(-1e5, 1e6, width=32) | st.just(np.inf)))
+    mask = data.draw(arrays(np.bool_, n))
+    a64, s64 = a[mask].astype(np.float64), s[mask].astype(np.float64)
+    ok = (a64 > 0) & np.isfinite(a64) & np.isfinite(s64)
+    want = s64[ok] if width else s64[ok] / a64[ok]
+    np.testing.assert_array_equal(singlet_values(a, s, mask, width=width), want)
+
+
+def _naive_histogram(x, mask, lo, hi, nb):
+    v = x[mask]
+    v = v[(v >= lo) & (v < hi)]
+    b = np.minimum(((v - lo) * (nb / (hi - lo))).astype(np.int64), nb - 1)
+    return np.bincount(b, minlength=nb)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 400_000), st.integers(0, 2**31), st.integers(1, 600))
+def test_masked_histogram_matches_numpy_serial_and_parallel(n, seed, nb):
+    # from 2**17 events the histogram is counted in chunks on parallel threads
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0.5, 0.4, n)
+    x[rng.random(n) < 0.01] = np.nan
+    mask = rng.random(n) < 0.7
+    want = _naive_histogram(x, mask, -0.2, 1.2, nb)
+    got = masked_histogram(x, mask, -0.2, 1.2, nb)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
