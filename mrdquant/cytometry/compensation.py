@@ -424,7 +424,8 @@ class Compensation:
         return result
 
 
-    def apply_channels(self, events: np.ndarray, detector_columns: Sequence[int], columns: Sequence[int]) -> np.ndarray:
+    def apply_channels(self, events: np.ndarray, detector_columns: Sequence[int], columns: Sequence[int], *,
+                       raw_columns: Sequence[int] | None = None):
         """Compensated values of some channels only, one contiguous row per channel.
 
         Each output channel still reads every detector (compensation mixes them), but
@@ -439,12 +440,17 @@ class Compensation:
             Column of each detector of the matrix, in matrix order (:meth:`match`).
         columns : sequence of int
             Columns wanted; each must be one of ``detector_columns``.
+        raw_columns : sequence of int, optional
+            Columns also wanted as they are (e.g. scatter and time), read in the same pass
+            over the events.
 
         Returns
         -------
         ndarray of shape (len(columns), n_events), float64, data units
             Row ``r``: ``events[:, detector_columns] @ inverse[:, k]`` for the detector
-            ``k`` read in column ``columns[r]``.
+            ``k`` read in column ``columns[r]``. With ``raw_columns``, a tuple
+            ``(compensated, raw)`` whose ``raw`` (``(len(raw_columns), n_events)``, float64)
+            holds ``events[:, raw_columns]`` as rows.
 
         Raises
         ------
@@ -468,10 +474,14 @@ class Compensation:
         pos = [det.index(int(c)) for c in columns]
         n = ev.shape[0]
         out = np.empty((len(pos), n), dtype=np.float64)
+        raw_cols = np.asarray([int(c) for c in raw_columns or ()], dtype=np.intp)
+        if raw_cols.size and (raw_cols.min() < 0 or raw_cols.max() >= ev.shape[1]):
+            raise InputError(f"raw column(s) {raw_cols.tolist()} outside the {ev.shape[1]} columns of the events")
+        raw = np.empty((raw_cols.size, n), dtype=np.float64)
         kernel("take_compensated", n)(ev, np.empty(0, dtype=np.intp), True, np.asarray(det, dtype=np.intp),
                                       np.ascontiguousarray(self.inverse[:, pos], dtype=np.float64), out,
-                                      np.empty(0, dtype=np.intp), np.empty((0, n)))
-        return out
+                                      raw_cols, raw)
+        return out if raw_columns is None else (out, raw)
 
 
 def _is_number(cell: str) -> bool:

@@ -141,8 +141,12 @@ class _MarkerValues:
     place needs no second array of a million values per marker.
     """
 
-    def __init__(self, sample: FlowSample, cols: list[int], transform):
+    def __init__(self, sample: FlowSample, cols: list[int], transform, raw: dict | None = None):
         n = sample.n_events
+        raw = dict(raw or {})
+        #: ``name -> events[:, column]`` as float64 rows for the ``raw`` columns (scatter,
+        #: time): read in the compensation's pass over the events when there is one
+        self.raw: dict[str, np.ndarray] = {}
         self.transform = transform
         self.sample = sample
         self.cols = list(cols)
@@ -158,13 +162,17 @@ class _MarkerValues:
                 raise ConfigError(f"{_where(sample)}: cannot compensate with the file's spillover: {exc}") from None
         self.ready = [c in det for c in cols]  # row holds compensated (or transformed) values
         if cols and all(self.ready):
-            # the usual case: every marker compensated, straight into the block
-            self.block = comp.apply_channels(sample.events, det, cols)
+            # the usual case: every marker compensated, straight into the block, and the
+            # scatter and time columns taken in the same pass
+            self.block, rows = comp.apply_channels(sample.events, det, cols, raw_columns=list(raw.values()))
+            self.raw = dict(zip(raw, rows))
         else:
             self.block = np.empty((len(cols), n))
             wanted = [j for j, c in enumerate(cols) if c in det]
             if wanted:
                 self.block[wanted] = comp.apply_channels(sample.events, det, [cols[j] for j in wanted])
+            if raw:
+                self.raw = _float64_columns(sample.events, raw)
         self.done = np.zeros((len(cols), n), dtype=bool)
         self.complete = [False] * len(cols)
         self.n = n
@@ -275,8 +283,9 @@ def prepare(
     markers = p.markers
     cols = [s.channel_index(chmap[m]) for m in markers]
     transform = p.transform_object()
-    mv = _MarkerValues(s, cols, transform)
-    scatter = _float64_columns(s.events, {k: s.channel_index(v) for k, v in scat_names.items() if v is not None})
+    mv = _MarkerValues(s, cols, transform,
+                       raw={k: s.channel_index(v) for k, v in scat_names.items() if v is not None})
+    scatter = mv.raw
 
     comp_id = "FCS" if s.spillover is not None else "uncompensated"
 
