@@ -87,7 +87,8 @@ def merge_results(
     -------
     DataFrame
         ``sheet``'s columns followed by ``mfc``, ``mfc_pct`` (%), ``mfc_reason``, ``wt1``,
-        ``wt1_pct`` (% of ABL1), ``wt1_reason``. MFC report categories map through
+        ``wt1_pct`` (% of ABL1), ``wt1_reason``; a "not evaluable" result has no level
+        (``mfc_pct`` / ``wt1_pct`` NaN). MFC report categories map through
         :data:`MFC_CALLS` ("positive, not quantifiable" counts as positive); an MFC
         negative whose ``detected`` is true (LAIP events at or above the LOD) reads
         "negative (detected below threshold)", which the timeline counts as negative; a
@@ -119,13 +120,15 @@ def merge_results(
             below = (calls == "negative") & rows["detected"].map(lambda v: v is True or str(v).lower() == "true")
             calls = calls.where(~below, DETECTED_BELOW_THRESHOLD)
         out["mfc"] = _text(calls)
-        out["mfc_pct"] = rows["mrd_pct"].astype(float)
+        # a not-evaluable tube has no MRD level to carry (its 0 LAIP events in too few
+        # cells are not a measured 0 %); the reason says why
+        out["mfc_pct"] = rows["mrd_pct"].astype(float).where(calls != "not evaluable")
         out["mfc_reason"] = _text(rows["reason"])
     if wt1 is not None:
         if wt1_link not in sheet:
             raise ClinicalDataError(f"sample sheet: WT1 results given but no {wt1_link!r} column links them")
         rows = _lookup(out, wt1_link, _index(wt1, "sample", "WT1"), "WT1")
         out["wt1"] = _text(rows["call"])
-        out["wt1_pct"] = rows["wt1_pct_abl1"].astype(float)
+        out["wt1_pct"] = rows["wt1_pct_abl1"].astype(float).where(out["wt1"] != "not evaluable")
         out["wt1_reason"] = _text(rows["reason"])
     return out

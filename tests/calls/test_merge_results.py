@@ -46,6 +46,18 @@ def test_results_land_on_their_samples():
     assert merged["mfc_reason"].iloc[1] == "30 events, below LLOQ"
 
 
+def test_not_evaluable_results_carry_no_level():
+    """0 LAIP events in too few cells, or WT1 copies over too little ABL1, are not a
+    measured 0 % or a measured ratio: the call is kept, the level left empty."""
+    mfc = MFC.assign(status=["not evaluable", "positive"], mrd_pct=[0.0, 0.3])
+    wt1 = WT1.assign(call=["not evaluable", "positive"])
+    merged = merge_results(_sheet(), mfc=mfc, wt1=wt1)
+    assert merged["mfc"].tolist() == ["not evaluable", "positive", None]
+    np.testing.assert_array_equal(merged["mfc_pct"], [np.nan, 0.3, np.nan])
+    np.testing.assert_array_equal(merged["wt1_pct"], [np.nan, np.nan, 1.5])
+    assert merged["mfc_reason"].iloc[0] == "below LOD"
+
+
 def test_merged_sheet_feeds_the_timeline():
     # S2 MFC+ on day 29 after HSCT, S3 WT1+ 9 days later: confirmed across methods -> MRDco+
     patients = pd.DataFrame({"patient_id": ["P1"], "hsct_date": ["2024-02-01"]})
