@@ -108,6 +108,12 @@ def quantify_laip_dfn(
     from .quantify import MIN_FILE_EVENTS, _resolve_laip, quantify_mfc
 
     p = load_panel(panel)
+    if isinstance(reference, (str, os.PathLike)):  # refuse a reference of another panel before any work
+        from .reference import NormalReference
+
+        where = str(reference)
+        reference = NormalReference.load(reference)
+        reference.check_panel(p, where=where)
     src = sample if not isinstance(sample, (str, os.PathLike)) else read_fcs(sample)
     name = sample_id or (Path(sample).name if isinstance(sample, (str, os.PathLike)) else None)
     if src.n_events >= MIN_FILE_EVENTS:  # too small a file is not evaluable: quantify_mfc says so
