@@ -99,6 +99,11 @@ def flow_files(
                     try:
                         (out / "plots").mkdir(parents=True, exist_ok=True)
                         plot_fn(r, out / "plots" / f"{Path(r.sample_id).stem}.png", sample=f)
+                        if ref is not None and len(both.dfn.populations):
+                            from ..mfc.dfn_plots import DFN_PAGE_SUFFIX, plot_dfn_populations
+
+                            plot_dfn_populations(both.dfn, ref,
+                                                 out / "plots" / f"{Path(r.sample_id).stem}{DFN_PAGE_SUFFIX}.png")
                     except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
                         errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
                                        "error": f"plot not written: {exc}"})

@@ -16,7 +16,11 @@ import numpy as np
 from .dfn import DfnResult
 from .reference import NormalReference
 
-__all__ = ["plot_dfn_populations"]
+__all__ = ["plot_dfn_populations", "DFN_PAGE_SUFFIX"]
+
+#: a file's DfN figure beside its gating page: ``<file stem><DFN_PAGE_SUFFIX>.png``
+#: (``mrdquant run``, ``flow --reference``; the patient report shows it under the page)
+DFN_PAGE_SUFFIX = "_dfn"
 
 
 def _ellipse(ax, mean, cov, **kw):

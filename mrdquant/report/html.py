@@ -51,6 +51,8 @@ class Results:
     texts: dict = field(default_factory=dict)
     run: dict = field(default_factory=dict)
     gating_pages: dict = field(default_factory=dict)
+    #: DfN population figures (``flow/plots/<file stem>_dfn.png``) by file stem
+    dfn_pages: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
 
     def get(self, name: str) -> pd.DataFrame | None:
@@ -111,7 +113,12 @@ def load_results(results_dir: "str | os.PathLike") -> Results:
             res.problems.append(f"{run_json}: not valid JSON ({exc})")
     plots = root / "flow" / "plots"
     if plots.is_dir():
+        from ..mfc.dfn_plots import DFN_PAGE_SUFFIX
+
         for p in sorted(plots.glob("*.png")):
+            if p.stem.endswith(DFN_PAGE_SUFFIX):  # a DfN populations figure, not a gating page
+                res.dfn_pages[p.stem[: -len(DFN_PAGE_SUFFIX)]] = p
+                continue
             res.gating_pages[p.stem] = p
             # "<file>.fcs.png" also answers to the sample id without the suffix
             if Path(p.stem).suffix.lower() in (".fcs", ".lmd"):
@@ -548,9 +555,11 @@ def write_reports(results_dir: "str | os.PathLike", out_dir: "str | os.PathLike 
                 page = res.gating_pages.get(sid) or res.gating_pages.get(Path(sid).stem)
                 if page is not None:
                     wsp = page.with_suffix(".wsp")
+                    dfn = res.dfn_pages.get(page.stem)
                     gating.append({"sample_id": sid, "data_uri": _embed(page), "file": str(page),
                                    "wsp": (Path(os.path.relpath(wsp, out / "patients")).as_posix() if wsp.is_file()
-                                           else None)})
+                                           else None),
+                                   "dfn_uri": _embed(dfn) if dfn is not None else None})
             mfc_rows = _table_view(_safe_human(_match_samples(sample_ids, res.get("mfc")), "mfc", problems))
             wt1_rows = _table_view(_safe_human(_match_samples(sample_ids, res.get("wt1"), ("sample_id", "sample")),
                                                "wt1", problems))

@@ -117,6 +117,11 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd
         result = both.mfc
         dfn = both.to_row()
         dfn["populations"] = both.dfn.populations.to_json(orient="records")
+        if task.plots_dir and len(both.dfn.populations):
+            from ..mfc.dfn_plots import DFN_PAGE_SUFFIX, plot_dfn_populations
+
+            plot_dfn_populations(both.dfn, _reference(task.reference),
+                                 Path(task.plots_dir) / f"{Path(name).stem}{DFN_PAGE_SUFFIX}.png")
     else:
         result = quantify_mfc(sample, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
     tables = {"mfc_results": pd.DataFrame([result.to_row()])}

@@ -130,3 +130,13 @@ def test_channel_option_maps_a_marker_the_files_leave_unnamed(files, tmp_path, c
     assert main(["dfn", str(files["follow"]), "--reference", str(files["ref"]), "--out", str(tmp_path / "p"),
                  "--no-plots"]) == 0
     assert row.dfn_events == pd.read_csv(tmp_path / "p" / "dfn_results.csv").dfn_events.iloc[0] > 0
+
+
+def test_flow_with_reference_writes_the_dfn_figure_beside_the_gating_page(files, tmp_path):
+    out = tmp_path / "flow"
+    assert main(["flow", str(files["follow"]), "--panel", "B-ALL", "--reference", str(files["ref"]),
+                 "--out", str(out), "--no-progress"]) == 0
+    dfn = pd.read_csv(out / "dfn_results.csv")
+    assert dfn["dfn_populations"].iloc[0] >= 1
+    stem = files["follow"].stem
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == [f"{stem}.png", f"{stem}_dfn.png"]

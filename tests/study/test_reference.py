@@ -35,11 +35,12 @@ def references(tmp_path_factory):
             for seed0 in (900, 950)]
 
 
-def _use_reference(study, ref, *, files=None) -> None:
+def _use_reference(study, ref, *, files='"flow/*.fcs"', plots=False) -> None:
     toml = (study / "study.toml").read_text(encoding="utf-8")
     (study / "refs").mkdir(exist_ok=True)
     (study / "refs" / "normal.npz").write_bytes(ref.read_bytes())
-    flow = '[flow]\nfiles = ["flow/*.fcs"]\npanel = "B-ALL"\nreference = "refs/normal.npz"\nplots = false\n'
+    flow = (f'[flow]\nfiles = [{files}]\npanel = "B-ALL"\nreference = "refs/normal.npz"\n'
+            f'plots = {str(plots).lower()}\n')
     head, rest = toml.split("[flow]", 1)
     rest = rest[rest.index("\n[", 1):]  # drop the old [flow] table
     (study / "study.toml").write_text(head + flow + rest, encoding="utf-8")
@@ -119,3 +120,24 @@ def test_reference_is_checked_when_the_study_is_read(study_copy, references, tmp
     toml.write_text(text.replace("[flow]\n", '[flow]\nstrategy = "refs/normal.npz"\n'), encoding="utf-8")
     with pytest.raises(ConfigError, match="reference applies to panel gating"):
         load_study(study_copy)
+
+
+def test_dfn_figures_sit_beside_the_gating_pages_and_show_in_the_patient_report(study_copy, references, capsys):
+    truth = pd.read_csv(study_copy / "truth" / "flow.csv")
+    picked = truth[truth["planted_call"] == "positive"].head(2)
+    _use_reference(study_copy, references[0], files=", ".join(f'"flow/{f}"' for f in picked["file"]), plots=True)
+    rc, summary = _run(capsys, study_copy)
+    # the sample sheet links the tubes left out of [flow] files: listed, the rest is done
+    assert rc == 1 and {f["error_type"] for f in summary["failures"]} == {"MissingResult"}
+    res = study_copy / "results"
+    dfn = pd.read_csv(res / "flow" / "dfn_results.csv")
+    with_pops = sorted(dfn.loc[dfn["dfn_populations"] > 0, "sample_id"].str.replace(".fcs", "", regex=False))
+    assert with_pops  # planted blasts form a DfN population
+    plots = res / "flow" / "plots"
+    assert sorted(p.name[: -len("_dfn.png")] for p in plots.glob("*_dfn.png")) == with_pops
+    patient = picked["patient_id"].iloc[0]
+    page = (res / "report" / "patients" / f"{patient}.html").read_text(encoding="utf-8")
+    mine = set(picked.loc[picked["patient_id"] == patient, "sample_id"]) & set(with_pops)
+    assert mine and all(f'alt="DfN populations of {sid}"' in page for sid in mine)
+    study = (res / "report" / "study.html").read_text(encoding="utf-8")
+    assert "DfN populations of" not in study and "_dfn.png" not in study
