@@ -17,6 +17,12 @@ def simulated_study(tmp_path_factory):
     """A pristine simulated study folder (never modified by tests: copy it first)."""
     root = tmp_path_factory.mktemp("study") / "pristine"
     write_study(root, **STUDY_ARGS)
+    # the runner tests check results, the store and reruns: no gating page or FlowJo
+    # workspace per tube (1-2 s each); the tests of pages write their own [flow] table
+    toml = root / "study.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert text.count('panel = "B-ALL"') == 1
+    toml.write_text(text.replace('panel = "B-ALL"', 'panel = "B-ALL"\nplots = false', 1), encoding="utf-8")
     return root
 
 
