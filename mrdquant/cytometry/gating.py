@@ -158,14 +158,6 @@ class GatingStrategy:
         return self._hierarchy.consumed
 
     @property
-    def _index(self) -> dict:
-        return self._hierarchy.index
-
-    @property
-    def _by_path(self) -> dict:
-        return self._hierarchy.by_path
-
-    @property
     def _slots(self) -> tuple:
         return self._hierarchy.slots
 

@@ -61,7 +61,7 @@ class DfnResult:
     Attributes
     ----------
     laip_events : int, events
-        DfN events: novel denominator events that belong to a population of at least
+        DfN events: novel strict-singlet denominator events that belong to a population of at least
         ``lod_events`` events (named as in ``MfcResult`` so both fit one table).
     denominator_events : int, events
     mrd_fraction : float, 0-1
@@ -79,7 +79,8 @@ class DfnResult:
     aberrant_mask : ndarray of bool (n_events_in_file,)
         DfN events, in file event order.
     novel_events : int, events
-        Novel denominator events before grouping (scattered ones included).
+        Novel events before grouping (scattered ones included), among the denominator's
+        strict singlets (:mod:`mrdquant.mfc.dfn_singlets`: only these may be novel).
     fringe_events : int, events
         Novel events grouped into populations whose centre is a normal-looking event
         (:func:`mrdquant.mfc.novelty.dissolve_normal_centred`); not counted.
@@ -319,14 +320,15 @@ def quantify_dfn(
     x, _ = features_of(prepared, strict)
     score = ref.score(x)[0]
     novel = np.flatnonzero(score < ref.threshold)
+    xn = x[novel]
     labels = group_novel_events(
-        x[novel],
+        xn,
         eps=float(ref.grouping["eps"]),
         min_samples=int(ref.grouping["min_samples"]),
         min_cluster_size=max(1, lod),
         seed=int(ref.parameters.get("seed", 0)),
     )
-    labels, fringe = dissolve_normal_centred(x[novel], labels, ref.mixture, ref.threshold)
+    labels, fringe = dissolve_normal_centred(xn, labels, ref.mixture, ref.threshold)
     grouped = labels >= 0
     aberrant = np.zeros(den_mask.size, dtype=bool)
     aberrant[den_idx[novel[grouped]]] = True

@@ -21,15 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._median_kernels import median
+from .qc import _robust_sd
+
 __all__ = ["STRICT_SINGLET_K", "strict_singlet_mask"]
 
 #: robust SDs of FSC-H / FSC-A (or FSC-W) below (above) the median that a strict singlet may lie
 STRICT_SINGLET_K = 2.5
-
-
-def _median_sd(v: np.ndarray) -> tuple[float, float]:
-    med = float(np.median(v))
-    return med, 1.4826 * float(np.median(np.abs(v - med)))
 
 
 def strict_singlet_mask(scatter: dict, mask: np.ndarray, k: float = STRICT_SINGLET_K) -> tuple[np.ndarray, dict]:
@@ -71,16 +69,21 @@ def strict_singlet_mask(scatter: dict, mask: np.ndarray, k: float = STRICT_SINGL
         h = np.asarray(scatter["FSC-H"], dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             v = np.where(a > 0, h / a, np.nan)
-        med, sd = _median_sd(v[mask & np.isfinite(v)]) if np.any(mask & np.isfinite(v)) else (np.nan, np.nan)
-        limit = med - k * sd
-        strict = mask & (v >= limit)
         info["measure"] = "FSC-H/FSC-A"
     else:
         v = np.asarray(scatter["FSC-W"], dtype=np.float64)
-        med, sd = _median_sd(v[mask & np.isfinite(v)]) if np.any(mask & np.isfinite(v)) else (np.nan, np.nan)
+        info["measure"] = "FSC-W"
+    finite = v[mask & np.isfinite(v)]
+    med, sd = (np.nan, np.nan)
+    if finite.size:
+        med = median(finite)
+        sd = _robust_sd(finite, med)
+    if info["measure"] == "FSC-W":
         limit = med + k * sd
         strict = mask & (v <= limit)
-        info["measure"] = "FSC-W"
+    else:
+        limit = med - k * sd
+        strict = mask & (v >= limit)
     if not np.isfinite(limit):
         return mask.copy(), {**info, "measure": ""}
     info.update(median=med, sd=sd, limit=float(limit), removed=int(mask.sum() - strict.sum()))

@@ -55,7 +55,7 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
     time : ndarray (n_events,), s
     parent : ndarray (n_events,), bool
     signals : dict of str to callable
-        Signals whose per-bin median is monitored: ``name -> f(event_indices) -> values``
+        Signals whose per-bin mean is monitored: ``name -> f(event_indices) -> values``
         (called once, on the subsample).
     params : dict, optional
         ``rate_z``, ``signal_z``, ``signal_floor``, ``bin_events``.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import io
 import json
 import math
 import os
@@ -549,7 +550,8 @@ class NormalReference:
         if not p.is_file():
             raise ReferenceFileError(f"{p}: no such reference file")
         try:
-            with np.load(p, allow_pickle=False) as z:
+            data = p.read_bytes()  # read once: hashed for provenance and parsed from memory
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
                 names = set(z.files)
                 if "header" not in names:
                     raise ReferenceFileError(f"{p}: not a mrdquant normal reference (no 'header' entry)")
@@ -593,7 +595,7 @@ class NormalReference:
                 parameters=header["parameters"],
                 mrdquant_version=header["mrdquant_version"],
                 created=header["created"],
-                file_sha256=hashlib.sha256(p.read_bytes()).hexdigest(),
+                file_sha256=hashlib.sha256(data).hexdigest(),
             )
         except (KeyError, InputError, TypeError, ValueError) as exc:
             raise ReferenceFileError(f"{p}: inconsistent reference content ({exc})") from None
