@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,6 +121,7 @@ class FlowSample:
         raw_events: np.ndarray | None = None,
         _plan: _DataPlan | None = None,
         _stat: tuple[int, int] | None = None,
+        _hashing: "_Hashing | None" = None,
     ):
         self.events = events
         self.channels = list(channels)
@@ -131,6 +133,7 @@ class FlowSample:
         # still has the size and modification time (``_stat``) it had when it was read
         self._sha256 = sha256
         self._stat = _stat
+        self._hashing = _hashing  # a hash of the file under way (hash_in_background)
         self.version = version
         self.dataset = dataset
         self.n_datasets = n_datasets
@@ -195,15 +198,37 @@ class FlowSample:
     # -- basic properties -----------------------------------------------------------------
     @property
     def sha256(self) -> str:
-        """Hex SHA-256 digest of the file's bytes (computed on first access, then cached)."""
+        """Hex SHA-256 digest of the file's bytes (computed on first access, then cached).
+
+        Waits for a hash started by :meth:`hash_in_background` (or ``read_fcs(...,
+        hash_in_background=True)``). Raises :class:`~mrdquant.errors.FCSError` when the
+        file has changed (size or modification time) since it was read.
+        """
         if self._sha256 is None and self.path is None:
             self._sha256 = ""
         if self._sha256 is None:
-            self._check_unchanged()
-            self._sha256 = _sha256_of(self.path)
+            if self._hashing is not None:
+                hashing, self._hashing = self._hashing, None
+                digest = hashing.result()
+            else:
+                self._check_unchanged()
+                digest = _sha256_of(self.path)
             # the file may have been rewritten while it was hashed
             self._check_unchanged()
+            self._sha256 = digest
         return self._sha256
+
+    def hash_in_background(self) -> "FlowSample":
+        """Start computing :attr:`sha256` on a thread; reading ``sha256`` waits for it.
+
+        Hashing releases the GIL, so the digest of a large file costs little wall time
+        while the events are gated. Does nothing when the digest is known or under way,
+        or for an in-memory sample. Returns the sample.
+        """
+        if self._sha256 is None and self.path is not None and self._hashing is None:
+            self._check_unchanged()
+            self._hashing = _Hashing(self.path)
+        return self
 
     @sha256.setter
     def sha256(self, value: str) -> None:
@@ -323,7 +348,8 @@ def _label(pnn: str, pns: str) -> str:
 # ----------------------------------------------------------------------------------------
 
 
-def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = False) -> FlowSample:
+def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = False,
+             hash_in_background: bool = False) -> FlowSample:
     """Read one data set of an FCS 2.0, 3.0 or 3.1 file.
 
     Parameters
@@ -335,6 +361,10 @@ def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = Fals
     keep_raw : bool, default False
         Keep the decoded, not preprocessed, matrix in memory as ``raw_events``
         (otherwise it is decoded again from the file when asked for).
+    hash_in_background : bool, default False
+        Start the file's SHA-256 on a thread before parsing it, so that hashing overlaps
+        reading and whatever follows; ``sample.sha256`` waits for it (otherwise the file
+        is hashed on first access of ``sha256``).
 
     Returns
     -------
@@ -357,12 +387,15 @@ def read_fcs(path: str | os.PathLike, dataset: int = 0, *, keep_raw: bool = Fals
     """
     p = Path(path)
     stat = _file_stat(p)
+    # hashed from the bytes on disk after ``stat``; ``sha256`` checks the stat again after
+    hashing = _Hashing(p) if hash_in_background and stat is not None else None
     parsed = _parse(p, dataset)
     plan = parsed.plan
     raw = _decode(p, plan)
     events = raw.copy() if keep_raw else raw
     _preprocess_inplace(events, parsed.channels, parsed.text, parsed.pne, parsed.png, parsed.pnr, p)
-    return _sample(parsed, events, p, dataset, stat, raw_events=raw if keep_raw else None, _plan=plan)
+    return _sample(parsed, events, p, dataset, stat, raw_events=raw if keep_raw else None, _plan=plan,
+                   _hashing=hashing)
 
 
 def read_fcs_text(path: str | os.PathLike, dataset: int = 0) -> FlowSample:
@@ -428,6 +461,28 @@ def _sha256_of(path: Path) -> str:
     except OSError as exc:
         raise FCSError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     return h.hexdigest()
+
+
+class _Hashing:
+    """The SHA-256 of a file, computed on a thread (``hashlib`` releases the GIL)."""
+
+    def __init__(self, path: Path):
+        self._box: dict = {}
+        self._thread = threading.Thread(target=self._run, args=(path,), name="mrdquant-sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path) -> None:
+        try:
+            self._box["value"] = _sha256_of(path)
+        except BaseException as exc:  # handed to whoever asks for the result
+            self._box["error"] = exc
+
+    def result(self) -> str:
+        """The hex digest (waits for the thread); re-raises the thread's error."""
+        self._thread.join()
+        if "error" in self._box:
+            raise self._box["error"]
+        return self._box["value"]
 
 
 def _parse(path: Path, dataset: int) -> _Parsed:

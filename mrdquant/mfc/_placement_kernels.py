@@ -9,7 +9,7 @@ import numpy as np
 
 from .._numba import njit, prange, serial_and_parallel
 
-__all__ = ["masked_histogram", "binned_counts", "finite_range", "singlet_values"]
+__all__ = ["masked_histogram", "binned_counts", "binned_sample", "finite_range", "singlet_values"]
 
 #: inputs from this many events are histogrammed on parallel threads, in this many chunks
 _PARALLEL_MIN = 1 << 17
@@ -62,6 +62,19 @@ def masked_histogram(x: np.ndarray, mask: np.ndarray, lo: float, hi: float, n_bi
     return parts.sum(axis=0)
 
 
+@njit(inline="always")
+def _time_bin(v, edges, lo, scale, nb):
+    """The bin b with ``edges[b] <= v < edges[b + 1]`` (the last bin closed), for lo <= v <= hi."""
+    # guessed from the equal spacing, then moved until the edges themselves agree
+    g = (v - lo) * scale
+    b = int(g) if g < nb - 1 else nb - 1  # also when g overflowed to inf
+    while b > 0 and v < edges[b]:
+        b -= 1
+    while b < nb - 1 and v >= edges[b + 1]:
+        b += 1
+    return b
+
+
 @njit
 def _binned_counts(t, mask, edges, out):
     nb = out.size
@@ -73,15 +86,79 @@ def _binned_counts(t, mask, edges, out):
             v = t[i]
             if v < lo or v > hi or v != v:
                 continue
-            # the bin b with edges[b] <= v < edges[b + 1] (the last bin is closed): guessed
-            # from the equal spacing, then moved until the edges themselves agree
-            g = (v - lo) * scale
-            b = int(g) if g < nb - 1 else nb - 1  # also when g overflowed to inf
-            while b > 0 and v < edges[b]:
-                b -= 1
-            while b < nb - 1 and v >= edges[b + 1]:
-                b += 1
-            out[b] += 1
+            out[_time_bin(v, edges, lo, scale, nb)] += 1
+
+
+@njit(inline="always")
+def _splitmix64(x):
+    """SplitMix64 output function: a well-mixed uint64 from a uint64 counter."""
+    x = x + np.uint64(0x9E3779B97F4A7C15)
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+@njit
+def _binned_sample(t, mask, edges, key, below, every, counts, take, bins):
+    nb = counts.size
+    lo = edges[0]
+    hi = edges[nb]
+    scale = nb / (hi - lo) if hi > lo else 0.0
+    m = 0
+    for i in range(t.size):
+        if mask[i]:
+            v = t[i]
+            if v < lo or v > hi or v != v:
+                continue
+            b = _time_bin(v, edges, lo, scale, nb)
+            counts[b] += 1
+            if every or _splitmix64(key ^ np.uint64(i)) < below:
+                take[m] = i
+                bins[m] = b
+                m += 1
+    return m
+
+
+def binned_sample(t: np.ndarray, mask: np.ndarray, edges: np.ndarray, fraction: float,
+                  seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Counts per time bin and a seeded random sample of the binned events, in one pass.
+
+    Each event of ``mask`` whose ``t`` lies in ``[edges[0], edges[-1]]`` is counted in its
+    bin (as :func:`binned_counts`) and kept in the sample with probability ``fraction``,
+    decided by a hash of ``(seed, event index)`` (SplitMix64): the same events for the
+    same seed on every machine, independent of each other and of the order of the file.
+
+    Parameters
+    ----------
+    t : ndarray (n,), float
+    mask : ndarray (n,), bool
+    edges : ndarray (n_bins + 1,), increasing, equally spaced
+    fraction : float
+        Probability that an event is sampled; 1 or more keeps every binned event.
+    seed : int
+
+    Returns
+    -------
+    counts : ndarray (n_bins,), int64
+    take : ndarray (m,), intp
+        Sampled event indices, increasing.
+    bins : ndarray (m,), intp
+        The bin of each sampled event.
+    """
+    e = np.ascontiguousarray(edges, dtype=np.float64)
+    counts = np.zeros(e.size - 1, dtype=np.int64)
+    tt = np.ascontiguousarray(t)
+    mm = np.ascontiguousarray(mask, dtype=np.bool_)
+    # an event is kept when its hash is below ``below`` (fraction x 2**64)
+    every = bool(fraction >= 1.0)
+    below = np.uint64(0 if every else min(int(max(fraction, 0.0) * 2.0**64), 2**64 - 1))
+    key = np.uint64(_splitmix64(np.uint64(int(seed) & (2**64 - 1))))
+    # room for every event of the mask; only the sampled entries are written (and paged in)
+    n = int(np.count_nonzero(mm))
+    take = np.empty(n, dtype=np.intp)
+    bins = np.empty(n, dtype=np.intp)
+    m = _binned_sample(tt, mm, e, key, below, every, counts, take, bins)
+    return counts, take[:m], bins[:m]
 
 
 @njit

@@ -138,7 +138,9 @@ class _MarkerValues:
     events, in one pass (:meth:`Compensation.apply_channels`: the same bits as the gating
     engine computes); the others are copied to float64 on first use. Each row holds
     transformed values where ``done`` and compensated values elsewhere: transforming in
-    place needs no second array of a million values per marker.
+    place needs no second array of a million values per marker. ``partial[j]``: some
+    (not all) events of row ``j`` are transformed; ``complete[j]``: all are (``done`` is
+    only kept up to date while a row is partial).
     """
 
     def __init__(self, sample: FlowSample, cols: list[int], transform, raw: dict | None = None):
@@ -175,6 +177,7 @@ class _MarkerValues:
                 self.raw = _float64_columns(sample.events, raw)
         self.done = np.zeros((len(cols), n), dtype=bool)
         self.complete = [False] * len(cols)
+        self.partial = [False] * len(cols)  # some events (not all) of the row transformed
         self.n = n
 
     def _row(self, j: int) -> np.ndarray:
@@ -192,18 +195,18 @@ class _MarkerValues:
             return row
         if rows is None or np.count_nonzero(rows) > self.n // 4:
             # most events: transform the whole column, contiguously
-            if self.done[j].any():
+            if self.partial[j]:
                 idx = np.flatnonzero(~self.done[j])
                 row[idx] = self.transform.apply(row[idx])
             else:
                 self.transform.apply(row, out=row)
-            self.done[j] = True
-            self.complete[j] = True
+            self.complete[j] = True  # ``done`` is not read again for this row
             return row
-        idx = np.flatnonzero(rows & ~self.done[j])
+        idx = np.flatnonzero(rows & ~self.done[j]) if self.partial[j] else np.flatnonzero(rows)
         if idx.size:
             row[idx] = self.transform.apply(row[idx])
             self.done[j, idx] = True
+            self.partial[j] = True
         return row
 
     def at(self, j: int, idx: np.ndarray) -> np.ndarray:
@@ -211,6 +214,8 @@ class _MarkerValues:
         v = self._row(j)[idx]
         if self.complete[j]:
             return v
+        if not self.partial[j]:
+            return self.transform.apply(v, out=v)
         done = self.done[j][idx]
         out = self.transform.apply(v)
         out[done] = v[done]

@@ -9,8 +9,10 @@ Time QC
     distribution mixes populations and its median jumps between their modes) departs
     from the median over bins by more than ``signal_z`` robust SDs, with a floor of
     ``signal_floor`` x the signal's inter-quartile range (so a stable file is not cut on
-    noise). Kept bins are
-    merged into time intervals.
+    noise). Counts use every event; signal means use a seeded random sample of about
+    :data:`_SIGNAL_SAMPLE` events per bin, each event drawn independently by a hash of
+    the seed and its index (so the same events on every machine, and no aliasing with
+    any periodic pattern in the file). Kept bins are merged into time intervals.
 Singlets
     With FSC-H, singlets are the events whose ratio FSC-H / FSC-A is at least
     ``median - k x SD`` of the parent's ratio (robust SD = 1.4826 x MAD): doublets add
@@ -29,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._median_kernels import median
-from ._placement_kernels import binned_counts, finite_range, singlet_values
+from ._placement_kernels import binned_sample, finite_range, singlet_values
 
 __all__ = ["time_qc", "place_singlets", "EVENTS_PER_BIN", "MAX_BINS", "SINGLET_POLYGON_SCALE"]
 
@@ -59,6 +61,8 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
         (called once, on the subsample).
     params : dict, optional
         ``rate_z``, ``signal_z``, ``signal_floor``, ``bin_events``.
+    seed : int, default 0
+        Seed of the signal sample.
 
     Returns
     -------
@@ -71,10 +75,12 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
     n_t, t_min, t_max = finite_range(time, parent)
     if n_t < 2 * p["bin_events"] or t_max <= t_min:
         return {"intervals": [[None, None]], "bins": 1, "dropped_bins": [], "reason": f"{n_t} events: too few to split in time"}
-    idx = np.flatnonzero(parent)
     n_bins = int(min(MAX_BINS, max(2, n_t // p["bin_events"])))
     edges = np.linspace(t_min, t_max, n_bins + 1)
-    counts = binned_counts(time, parent, edges).astype(np.float64)
+    # every binned event is counted; signals are monitored on a seeded random sample of
+    # about _SIGNAL_SAMPLE events per bin (all events when there are fewer)
+    counts, take, tb = binned_sample(time, parent, edges, _SIGNAL_SAMPLE * n_bins / n_t, seed)
+    counts = counts.astype(np.float64)
     flagged = np.zeros(n_bins, dtype=bool)
     why = [""] * n_bins
     med = median(counts)
@@ -82,34 +88,20 @@ def time_qc(time: np.ndarray, parent: np.ndarray, signals: dict, params: dict | 
     z = (counts - med) / sd
     for b in np.flatnonzero(np.abs(z) > p["rate_z"]):
         flagged[b], why[b] = True, f"event rate {counts[b]:.0f} vs median {med:.0f} per bin"
-    # signal stability on a seeded subsample of each bin (at most _SIGNAL_SAMPLE per bin)
-    rng = np.random.default_rng(seed)
-    take = idx if idx.size <= _SIGNAL_SAMPLE * n_bins else np.sort(rng.choice(idx, _SIGNAL_SAMPLE * n_bins, replace=False))
-    tb = np.clip(np.searchsorted(edges, time[take], side="right") - 1, 0, n_bins - 1)
-    order = np.argsort(tb, kind="stable")
-    take, tb = take[order], tb[order]
     per_bin = np.bincount(tb, minlength=n_bins)
-    width = int(per_bin.max()) if per_bin.size else 0
-    slot = np.arange(tb.size) - np.repeat(np.cumsum(per_bin) - per_bin, per_bin)
     for name, get in signals.items():
         v = np.asarray(get(take), dtype=np.float64)
         ok = np.isfinite(v)
-        if ok.sum() < 10 * n_bins or width == 0:
+        if ok.sum() < 10 * n_bins or take.size == 0:
             continue
         # the per-bin mean: a marker's distribution is a mixture of populations, whose
         # median jumps between modes from bin to bin; the mean moves smoothly with the signal
         if ok.all():
-            # every value finite: a zero-padded grid is the array nansum sums (the same
-            # sums, same order), and each bin counts its events
-            grid = np.zeros((n_bins, width))
-            grid[tb, slot] = v
             cnt = per_bin
-            sums = grid.sum(axis=1)
+            sums = np.bincount(tb, weights=v, minlength=n_bins)
         else:
-            grid = np.full((n_bins, width), np.nan)
-            grid[tb, slot] = v
-            cnt = np.isfinite(grid).sum(axis=1)
-            sums = np.nansum(grid, axis=1)
+            cnt = np.bincount(tb[ok], minlength=n_bins)
+            sums = np.bincount(tb[ok], weights=v[ok], minlength=n_bins)
         with np.errstate(invalid="ignore"):
             meds = np.where(cnt >= 10, sums / np.maximum(cnt, 1), np.nan)
         good = np.isfinite(meds)

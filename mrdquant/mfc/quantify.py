@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -44,28 +43,6 @@ RESULT_COLUMNS = [
     "min_denominator", "panel_id", "panel_hash", "laip", "laip_source", "n_events", "qc_events_out", "qc",
     "gates", "input_path", "input_sha256", "mrdquant_version",
 ]
-
-
-def _in_background(fn):
-    """Run ``fn()`` on a thread; returns a function that waits for its result (or raises its error)."""
-    box: dict = {}
-
-    def run():
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    t = threading.Thread(target=run, name="mrdquant-sha256", daemon=True)
-    t.start()
-
-    def result(raise_error: bool = True):
-        t.join()
-        if "error" in box and raise_error:
-            raise box["error"]
-        return box.get("value")
-
-    return result
 
 
 def _resolve_laip(panel: Panel, laip):
@@ -151,7 +128,8 @@ def quantify_mfc(
     elif isinstance(sample, FlowSample):
         s = sample
     elif isinstance(sample, (str, os.PathLike)):
-        s = read_fcs(sample)
+        # the file's SHA-256 (provenance) is computed on a thread while it is read and gated
+        s = read_fcs(sample, hash_in_background=True)
     else:
         raise ConfigError(f"sample: expected a FlowSample, an FCS path or a PreparedSample, got {type(sample).__name__}")
     sid = sample_id or (prepared.sample_id if prepared is not None else None) or (
@@ -175,13 +153,12 @@ def quantify_mfc(
         "n_events": s.n_events,
         "mrdquant_version": __version__,
     }
-    # the file's SHA-256 (provenance) is computed on a thread while the events are gated:
     # hashing releases the GIL, and most of the gating is serial
-    sha256 = _in_background(lambda: s.sha256)
+    s.hash_in_background()
     kw = dict(lod_events=lod_events, lloq_events=lloq_events, min_denominator=min_denominator,
               threshold_pct=threshold_pct, disease=p.disease, profile=profile)
     if s.n_events < min_events:
-        prov["input_sha256"] = sha256()
+        prov["input_sha256"] = s.sha256
         base = quantify_mrd(0, 0, **kw)
         return dataclasses.replace(
             base,
@@ -195,12 +172,8 @@ def quantify_mfc(
                                         "percent_parent"]),
             provenance=prov,
         )
-    try:
-        ps = prepared if prepared is not None else prepare(s, gp, channels=channels, qc=qc, sample_id=sid, seed=seed)
-    except BaseException:
-        sha256(raise_error=False)  # the gating error is the one to report
-        raise
-    prov["input_sha256"] = sha256()
+    ps = prepared if prepared is not None else prepare(s, gp, channels=channels, qc=qc, sample_id=sid, seed=seed)
+    prov["input_sha256"] = s.sha256
     mask = ps.gate_masks[laip_id]
     n_laip = int(np.count_nonzero(mask))
     n_den = int(np.count_nonzero(ps.denominator_mask))

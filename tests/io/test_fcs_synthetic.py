@@ -322,6 +322,52 @@ def test_sha256_refused_when_file_removed(tmp_path):
         s.sha256
 
 
+def test_sha256_hashed_in_background_while_reading(tmp_path, monkeypatch):
+    from mrdquant.io import fcs as fcs_module
+
+    path = write_fcs(tmp_path / "b.fcs", np.arange(40, dtype=np.float32).reshape(20, 2), ["FSC-A", "PE-A"])
+    want = hashlib.sha256(path.read_bytes()).hexdigest()
+    calls = []
+    real = fcs_module._sha256_of
+    monkeypatch.setattr(fcs_module, "_sha256_of", lambda p: calls.append(p) or real(p))
+    s = read_fcs(path, hash_in_background=True)
+    assert s.sha256 == want and s.sha256 == want
+    # a sample read plainly and hashed on a thread afterwards
+    t = read_fcs(path).hash_in_background()
+    assert t.hash_in_background() is t  # already under way: not started twice
+    assert t.sha256 == want
+    assert calls == [path, path]  # once per sample, then cached
+    # in memory: nothing to hash
+    assert FlowSample.from_array(np.zeros((2, 2)), ["A", "B"]).hash_in_background().sha256 == ""
+
+
+def test_sha256_in_background_refused_when_file_changed_or_unreadable(tmp_path):
+    ev = np.arange(20, dtype=np.float32).reshape(10, 2)
+    path = write_fcs(tmp_path / "c.fcs", ev, ["FSC-A", "PE-A"])
+    s = read_fcs(path, hash_in_background=True)
+    st = path.stat()
+    s._hashing.result()  # the hash of the old bytes is done ...
+    write_fcs(path, ev[::-1].copy(), ["FSC-A", "PE-A"])  # ... then the file is rewritten
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    with pytest.raises(FCSError, match=r"c\.fcs: file changed since it was read"):
+        s.sha256
+    # the thread's own read error is the one reported
+    u = read_fcs(path, hash_in_background=True)
+    u._hashing.result()
+    u._hashing = fcs_module_hashing(tmp_path / "missing.fcs")
+    with pytest.raises(FCSError, match=r"missing\.fcs: cannot be read"):
+        u.sha256
+    # a missing file is reported by the reader, as without the hash
+    with pytest.raises(FCSError, match=r"nope\.fcs: file not found"):
+        read_fcs(tmp_path / "nope.fcs", hash_in_background=True)
+
+
+def fcs_module_hashing(path):
+    from mrdquant.io.fcs import _Hashing
+
+    return _Hashing(path)
+
+
 def test_write_fcs_rejects_bad_input(tmp_path):
     with pytest.raises(FCSError, match="2 channel names given for 3"):
         write_fcs(tmp_path / "x.fcs", np.zeros((2, 3)), ["A", "B"])

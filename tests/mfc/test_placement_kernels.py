@@ -7,7 +7,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from mrdquant.mfc._placement_kernels import binned_counts, finite_range, masked_histogram, singlet_values
+from mrdquant.mfc._placement_kernels import (
+    binned_counts,
+    binned_sample,
+    finite_range,
+    masked_histogram,
+    singlet_values,
+)
 
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
@@ -93,3 +99,46 @@ def test_masked_histogram_matches_numpy_serial_and_parallel(n, seed, nb):
     got = masked_histogram(x, mask, -0.2, 1.2, nb)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data(), st.integers(1, 60), st.floats(0.0, 1.5), st.integers(0, 2**63))
+def test_binned_sample_counts_like_binned_counts_and_samples_binned_events(data, n_bins, fraction, seed):
+    t = data.draw(arrays(np.float64, st.integers(0, 400), elements=FLOATS))
+    mask = data.draw(arrays(np.bool_, t.shape))
+    lo = data.draw(st.floats(-1e6, 1e6))
+    edges = np.linspace(lo, lo + data.draw(st.floats(1e-6, 1e6)), n_bins + 1)
+    t = np.concatenate([t, edges, np.nextafter(edges, np.inf)])
+    mask = np.concatenate([mask, np.ones(2 * edges.size, dtype=bool)])
+    counts, take, bins = binned_sample(t, mask, edges, fraction, seed)
+    np.testing.assert_array_equal(counts, _naive_binned_counts(t, mask, edges))
+    binned = np.flatnonzero(mask & (t >= edges[0]) & (t <= edges[-1]))
+    # the sample: binned events only, in file order, each with its own bin
+    assert np.isin(take, binned).all() and np.all(np.diff(take) > 0)
+    expect = np.searchsorted(edges, t[take], side="right") - 1
+    expect[t[take] == edges[-1]] = n_bins - 1
+    np.testing.assert_array_equal(bins, expect)
+    if fraction >= 1.0:
+        np.testing.assert_array_equal(take, binned)
+    if fraction == 0.0:
+        assert take.size == 0
+    # the same seed draws the same events
+    np.testing.assert_array_equal(binned_sample(t, mask, edges, fraction, seed)[1], take)
+
+
+def test_binned_sample_draws_the_fraction_independently_of_position():
+    n = 200_000
+    t = np.arange(n, dtype=np.float64)
+    mask = np.arange(n) % 3 != 0
+    edges = np.linspace(0, n - 1, 11)
+    _, take, bins = binned_sample(t, mask, edges, 0.1, seed=7)
+    m = int(mask.sum())
+    # Binomial(m, 0.1): within 5 SD of its mean, in total and in every bin
+    assert abs(take.size - 0.1 * m) < 5 * np.sqrt(m * 0.09)
+    per_bin = np.bincount(bins, minlength=10)
+    assert np.all(np.abs(per_bin - 0.1 * m / 10) < 5 * np.sqrt(m / 10 * 0.09))
+    # no preference for event parity (a periodic signal is not aliased)
+    assert abs(np.mean(take % 2) - 0.5) < 5 * np.sqrt(0.25 / take.size)
+    # another seed draws other events
+    other = binned_sample(t, mask, edges, 0.1, seed=8)[1]
+    assert np.intersect1d(take, other).size < 0.2 * take.size
