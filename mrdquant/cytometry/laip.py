@@ -129,9 +129,9 @@ class MfcResult:
         Every gate placed in the file: ``gate, parent, kind, x, y, coordinates`` (JSON),
         ``placed``, ``events``, ``percent_parent`` (%).
     gate_masks : dict of str to ndarray (n_events,) bool
-        Membership of every gate, QC steps included.
+        Membership of every gate, QC steps included (read-only arrays).
     laip_mask : ndarray (n_events,) bool or None
-        LAIP membership of every event of the file.
+        LAIP membership of every event of the file (read-only).
     provenance : dict
         ``panel_id``, ``panel_hash``, ``laip`` (id), ``laip_source`` (panel or patient LAIP
         file and its hash), ``profile``, ``parameters``, ``input_path``, ``input_sha256``,

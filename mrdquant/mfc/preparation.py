@@ -68,7 +68,8 @@ class PreparedSample:
         y, coordinates`` (JSON), ``placed`` (bool: set from this sample's data),
         ``events``, ``percent_parent`` (%).
     gate_masks : dict of str to ndarray (n_events,), bool
-        Membership of every gate (parent applied), QC steps included.
+        Membership of every gate (parent applied), QC steps included: read-only views of
+        the placed strategy's membership matrix (copy one to modify it).
     strategy : GatingStrategy
         The placed gates as a strategy; :meth:`to_gatingml` writes it.
     placements : dict of str to dict
@@ -304,6 +305,7 @@ def prepare(
     records: dict[str, dict] = {}
     placements: dict[str, dict] = {}
     root = np.ones(n, dtype=bool)
+    root.flags.writeable = False  # also the membership of steps that stand for the root
 
     def parent_mask(pid):
         return root if pid is None else masks[pid]
@@ -466,7 +468,7 @@ def prepare(
     order = [g.id for g in p.denominator_chain + p.gates] + [lp.id for lp in p.laips]
     for gid in order:
         target = engine_parent(gid) if gid in alias else gid
-        gate_masks[gid] = np.ones(n, dtype=bool) if target is None else np.array(result.membership(target))
+        gate_masks[gid] = root if target is None else result.membership(target)
     counts = {gid: int(np.count_nonzero(m)) for gid, m in gate_masks.items()}
 
     rows = []
