@@ -76,9 +76,10 @@ def flow_files(
     out = Path(out_dir)
     results, errors = [], []
     dfn_rows, dfn_pops = [], []
-    plot_fn = None
-    if plots:
-        from ..mfc.plots import plot_gating as plot_fn
+    review = plots or flowjo
+    if review:
+        from ..mfc.quantify import prepare_tube
+        from ..mfc.review import write_review_files
     with Progress(TextColumn("flow"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress,
                   transient=True) as bar:
@@ -86,35 +87,23 @@ def flow_files(
         for f in files:
             f = Path(f)
             try:
+                dfn = None
                 if ref is None:
-                    r = quantify_mfc(f, p, profile=profile, laip=laip, channels=channels)
+                    # prepared here when pictures are drawn, so they reuse the preparation
+                    src = prepare_tube(f, p, laip=laip, channels=channels) if review else f
+                    r = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels)
                 else:  # the file prepared once for the LAIP and the DfN call
                     both = quantify_laip_dfn(f, p, ref, profile=profile, laip=laip, channels=channels)
-                    r = both.mfc
+                    r, dfn, src = both.mfc, both.dfn, both.prepared or f
                     dfn_rows.append(both.to_row())
                     if len(both.dfn.populations):
                         dfn_pops.append(both.populations())
                 results.append(r)
-                if plot_fn is not None and r.gates is not None and len(r.gates):
-                    try:
-                        (out / "plots").mkdir(parents=True, exist_ok=True)
-                        plot_fn(r, out / "plots" / f"{Path(r.sample_id).stem}.png", sample=f)
-                        if ref is not None and len(both.dfn.populations):
-                            from ..mfc.dfn_plots import DFN_PAGE_SUFFIX, plot_dfn_populations
-
-                            plot_dfn_populations(both.dfn, ref,
-                                                 out / "plots" / f"{Path(r.sample_id).stem}{DFN_PAGE_SUFFIX}.png")
-                    except (MrdquantError, OSError, ValueError) as exc:  # a plot failure does not lose the result
-                        errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
-                                       "error": f"plot not written: {exc}"})
-                if flowjo and r.gates is not None and len(r.gates):
-                    from ..mfc.flowjo import export_flowjo
-
-                    try:
-                        export_flowjo(r, f, out / "plots" / f"{Path(r.sample_id).stem}.wsp", panel=p)
-                    except (MrdquantError, OSError, ValueError) as exc:  # nor does a workspace failure
-                        errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
-                                       "error": f"FlowJo workspace not written: {exc}"})
+                if review:  # a picture or workspace that fails does not lose the result
+                    for problem in write_review_files(out / "plots", r, src, panel=p, dfn=dfn, reference=ref,
+                                                      page=plots, workspace=flowjo):
+                        errors.append({"sample_id": f.name, "path": str(f), "error_type": "ReviewFileError",
+                                       "error": problem})
             except (MrdquantError, OSError) as exc:
                 errors.append({"sample_id": f.name, "path": str(f), "error_type": type(exc).__name__,
                                "error": str(exc)})

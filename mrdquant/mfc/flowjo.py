@@ -160,7 +160,10 @@ def _plan(result) -> list:
                 nodes.append(_Node(name, par, "rectangle",
                                    conds=[_Cond(r.gate, "FSC-W", False, None, float(c["width_max"]))], gate=r.gate))
         elif r.kind == "laip":
-            nodes.extend(_laip_nodes(r.gate, name, r.parent, par, c, rows, conds_of, coords))
+            try:
+                nodes.extend(_laip_nodes(r.gate, name, r.parent, par, c, rows, conds_of, coords))
+            except InputError as exc:
+                raise InputError(f"{_where(result)}: {exc}") from None
         else:
             raise InputError(f"{_where(result)}: gate {r.gate!r} is of kind {r.kind!r}, which the FlowJo export "
                              "does not know")
@@ -302,6 +305,9 @@ def _panel_transform(result, panel):
                              f"{p.hash[:12]}, the result's {pv['panel_hash'][:12]}); pass the panel it was made with")
     else:
         p = load_panel(panel)
+        if pv.get("panel_hash") and p.hash != pv["panel_hash"]:
+            raise InputError(f"{_where(result)}: panel {p.panel_id!r} ({p.hash[:12]}) is not the one the result was "
+                             f"made with ({pv.get('panel_id')!r}, {pv['panel_hash'][:12]})")
     return p.transform_object()
 
 
@@ -334,25 +340,33 @@ def _matrix(s: FlowSample):
 
 
 class _Extents:
-    """(min, max) of channels over all events: markers compensated and transformed, others raw."""
+    """(min, max) of channels over all events: markers compensated and transformed, others raw.
 
-    def __init__(self, s: FlowSample, matrix, transform):
+    A marker's values come from the ``prepared`` sample when there is one (compensated with
+    the file's matrix and transformed with the same transform already); otherwise the
+    channel is compensated (only that output) and transformed here.
+    """
+
+    def __init__(self, s: FlowSample, matrix, transform, prepared=None):
         self.s, self.matrix, self.transform = s, matrix, transform
-        self._block = None
+        self.prepared = None
+        if prepared is not None and prepared.panel.transform_object().to_dict() == transform.to_dict():
+            self.prepared = prepared
+            self._marker_of = {ch: m for m, ch in prepared.channels.items()}
 
     def __call__(self, channel: str, marker: bool) -> tuple[float, float]:
         s = self.s
-        if marker and self.matrix is not None and channel in self.matrix[0]:
-            if self._block is None:  # compensate once per file
-                from ..cytometry.compensation import Compensation
+        if marker and self.prepared is not None and channel in self._marker_of:
+            v = self.prepared.marker_values(self._marker_of[channel])
+        elif marker and self.matrix is not None and channel in self.matrix[0]:
+            from ..cytometry.compensation import Compensation
 
-                names, spill, det = self.matrix
-                comp = Compensation.from_dataframe(pd.DataFrame(spill, index=names, columns=names))
-                self._block = comp.apply_block(s.events[:, det])
-            col = self._block[:, self.matrix[0].index(channel)]
+            names, spill, det = self.matrix
+            comp = Compensation(names, spill, source=f"{s.path} $SPILLOVER")
+            v = self.transform.apply(comp.apply_channels(s.events, det, [s.channel_index(channel)])[0])
         else:
             col = s.events[:, s.channel_index(channel)].astype(np.float64)
-        v = self.transform.apply(np.ascontiguousarray(col)) if marker else col
+            v = self.transform.apply(np.ascontiguousarray(col)) if marker else col
         v = v[np.isfinite(v)]
         return (float(v.min()), float(v.max())) if v.size else (0.0, 1.0)
 
@@ -406,10 +420,12 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
     ----------
     result : MfcResult
         From :func:`mrdquant.quantify_mfc` of ``sample``.
-    sample : FlowSample or path, optional
+    sample : FlowSample, PreparedSample or path, optional
         The FCS file the result was computed from (default: ``result.provenance
         ["input_path"]``); checked by SHA-256. The workspace refers to it by its absolute
-        path; FlowJo asks for the file if it has moved.
+        path; FlowJo asks for the file if it has moved. A PreparedSample (from
+        :func:`mrdquant.mfc.quantify.prepare_tube`) also lends its marker values for the
+        axis ranges, so nothing is compensated again.
     path : path
         The ``.wsp`` to write (parent folders are created).
     panel : str, path or Panel, optional
@@ -434,7 +450,10 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
     if path is None:
         raise InputError("path: the .wsp file to write is required")
     nodes = _plan(result)
-    s = _as_file_sample(result, sample)
+    from .preparation import PreparedSample
+
+    prepared = sample if isinstance(sample, PreparedSample) else None
+    s = _as_file_sample(result, prepared.sample if prepared is not None else sample)
     transform = _panel_transform(result, panel)
     chmap = dict((result.provenance or {}).get("channels") or {})
     from .markers import resolve_scatter
@@ -454,7 +473,7 @@ def export_flowjo(result, sample=None, path=None, *, panel=None, group: str = "A
             raise InputError(f"{s.path}: the file has no {axis} channel, which a gate of {_where(result)} uses")
         return ch
 
-    extent = _Extents(s, matrix, transform)
+    extent = _Extents(s, matrix, transform, prepared)
     for n in nodes:
         if n.l_shape:
             a, b = n.l_shape

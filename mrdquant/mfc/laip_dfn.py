@@ -10,7 +10,7 @@ are joined event by event (:func:`mrdquant.mfc.integrated_call`, ELN 2021: LAIP 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +41,15 @@ class LaipDfnResult:
         The DfN result (:func:`mrdquant.quantify_dfn`).
     integrated : IntegratedResult
         LAIP ∪ DfN with the agreement of the two calls.
+    prepared : PreparedSample or None
+        The file as prepared for both calls (event values, masks), for drawing it
+        (:func:`mrdquant.mfc.review.write_review_files`); None for a file too small to gate.
     """
 
     mfc: Any
     dfn: Any
     integrated: Any
+    prepared: Any = field(default=None, repr=False, compare=False)
 
     def to_row(self) -> dict:
         """One flat row: the DfN result's columns, then the integrated call's
@@ -75,8 +79,9 @@ def quantify_laip_dfn(
 
     Parameters
     ----------
-    sample : path or FlowSample
-        The follow-up tube.
+    sample : path, FlowSample or PreparedSample
+        The follow-up tube (a PreparedSample from :func:`mrdquant.mfc.quantify.prepare_tube`
+        with this panel and LAIP is used as is).
     panel : str, path or Panel
         As in :func:`mrdquant.quantify_mfc`; the reference must have been fitted on it.
     reference : NormalReference or path
@@ -101,11 +106,10 @@ def quantify_laip_dfn(
     InputError, PanelError
         As :func:`mrdquant.quantify_mfc`.
     """
-    from ..io.fcs import read_fcs
     from .dfn import integrated_call, quantify_dfn
     from .panels import load_panel
-    from .preparation import prepare
-    from .quantify import MIN_FILE_EVENTS, _resolve_laip, quantify_mfc
+    from .preparation import PreparedSample
+    from .quantify import prepare_tube, quantify_mfc
 
     p = load_panel(panel)
     if isinstance(reference, (str, os.PathLike)):  # refuse a reference of another panel before any work
@@ -114,10 +118,11 @@ def quantify_laip_dfn(
         where = str(reference)
         reference = NormalReference.load(reference)
         reference.check_panel(p, where=where)
-    src = sample if not isinstance(sample, (str, os.PathLike)) else read_fcs(sample)
     name = sample_id or (Path(sample).name if isinstance(sample, (str, os.PathLike)) else None)
-    if src.n_events >= MIN_FILE_EVENTS:  # too small a file is not evaluable: quantify_mfc says so
-        src = prepare(src, _resolve_laip(p, laip)[0], channels=channels, sample_id=name)
+    # prepared once for both calls (too small a file stays a FlowSample: not evaluable)
+    src = sample if isinstance(sample, PreparedSample) else prepare_tube(sample, p, laip=laip, channels=channels,
+                                                                         sample_id=name)
     mfc = quantify_mfc(src, p, profile=profile, laip=laip, channels=channels, sample_id=name)
     dfn = quantify_dfn(src, reference, profile, panel=p, sample_id=mfc.sample_id, channels=channels)
-    return LaipDfnResult(mfc=mfc, dfn=dfn, integrated=integrated_call(mfc, dfn))
+    return LaipDfnResult(mfc=mfc, dfn=dfn, integrated=integrated_call(mfc, dfn),
+                         prepared=src if isinstance(src, PreparedSample) else None)

@@ -31,7 +31,7 @@ from ..errors import ConfigError, InputError
 from ..io.fcs import FlowSample, read_fcs
 from .panels import Panel, load_panel
 
-__all__ = ["quantify_mfc", "combine_tubes", "results_table", "RESULT_COLUMNS", "MIN_FILE_EVENTS"]
+__all__ = ["quantify_mfc", "prepare_tube", "combine_tubes", "results_table", "RESULT_COLUMNS", "MIN_FILE_EVENTS"]
 
 #: files with fewer events are "not evaluable" without gating
 MIN_FILE_EVENTS = 1_000
@@ -57,6 +57,49 @@ def _resolve_laip(panel: Panel, laip):
     merged, pl = apply_laip(panel, laip)
     src = f"patient LAIP {pl.path or pl.patient_id} ({pl.hash[:12]})"
     return merged, pl.laip.id, src
+
+
+def prepare_tube(sample, panel, *, laip=None, channels: dict | None = None, sample_id: str | None = None,
+                 seed: int = 0):
+    """Read and prepare one tube as :func:`quantify_mfc` would, keeping the preparation.
+
+    For callers that quantify a file and then draw or export it (gating page, DfN page,
+    FlowJo workspace): ``quantify_mfc(prepare_tube(f, panel, laip=...), panel, laip=...)``
+    gives the same result as ``quantify_mfc(f, panel, laip=...)``, and the preparation
+    (event values, masks) is reused rather than computed again for the pictures. A path
+    is read with its SHA-256 started on a thread (provenance).
+
+    Parameters
+    ----------
+    sample : path or FlowSample
+    panel : str, path or Panel
+    laip : str or path, optional
+        A LAIP id of the panel or a patient LAIP file, as in :func:`quantify_mfc`.
+    channels : dict, optional
+        Explicit marker -> channel mapping.
+    sample_id : str, optional
+        Default: the file name.
+    seed : int, default 0
+
+    Returns
+    -------
+    PreparedSample or FlowSample
+        The prepared tube; the :class:`~mrdquant.io.FlowSample` itself when the file has
+        fewer than :data:`MIN_FILE_EVENTS` events (``quantify_mfc`` makes it a "not
+        evaluable" result without gating it).
+    """
+    from .preparation import prepare
+
+    if isinstance(sample, (str, os.PathLike)):
+        name = sample_id or Path(sample).name
+        s = read_fcs(sample, hash_in_background=True)
+    elif isinstance(sample, FlowSample):
+        name, s = sample_id, sample.hash_in_background()
+    else:
+        raise ConfigError(f"sample: expected a FlowSample or an FCS path, got {type(sample).__name__}")
+    if s.n_events < MIN_FILE_EVENTS:
+        return s
+    return prepare(s, _resolve_laip(load_panel(panel), laip)[0], channels=channels, sample_id=name, seed=seed)
 
 
 def quantify_mfc(

@@ -235,3 +235,21 @@ def test_patient_laip_result_exports_with_the_panels_transform(b_all, tmp_path):
     wsp = export_flowjo(r, fcs, tmp_path / "p7_patient.wsp")
     table, fkc = _check_roundtrip(r, fcs, wsp)
     assert fkc[table.set_index("gate").loc[r.provenance["laip"], "flowjo_path"]] == r.laip_events
+
+
+def test_a_prepared_tube_lends_its_values_and_gives_the_same_populations(b_all, tmp_path):
+    from mrdquant.mfc.quantify import prepare_tube
+
+    fcs, r = b_all
+    ps = prepare_tube(fcs, "B-ALL")
+    wsp = export_flowjo(r, ps, tmp_path / "p.wsp")
+    _check_roundtrip(r, fcs, wsp)
+    # the same workspace as from the file (axis ranges from the same compensated values)
+    assert wsp.read_bytes() == export_flowjo(r, fcs, tmp_path / "f.wsp").read_bytes()
+
+
+def test_an_explicit_panel_other_than_the_results_is_refused(b_all, tmp_path):
+    fcs, r = b_all
+    with pytest.raises(InputError, match=r"'p7_d30.fcs': panel 'PUIH B-ALL' \(\w{12}\) is not the one the result "
+                                         r"was made with \('B-ALL'"):
+        export_flowjo(r, fcs, tmp_path / "x.wsp", panel="PUIH B-ALL")
