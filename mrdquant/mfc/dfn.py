@@ -17,7 +17,6 @@ See ``docs/dfn.md``.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +29,7 @@ from ..errors import InputError, ReferenceFileError
 from ..profiles import Threshold, thresholds_table
 from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
 from .novelty import dissolve_normal_centred, group_novel_events
+from .markers import marker_keys, stain_keys
 from .panels import normalize_marker
 from .reference import NormalReference, _is_prepared, _resolve_panel, _sample_label, features_of, prepare_sample
 
@@ -199,9 +199,7 @@ def _check_file_markers(prepared, reference: NormalReference, panel, where: str,
         if ch is None or not st:
             continue
         spec = specs.get(m)
-        keys = {normalize_marker(m), *(normalize_marker(a) for a in (spec.aliases if spec is not None else ()))}
-        first = normalize_marker(re.split(r"[\s/]+", st)[0])
-        if normalize_marker(st) not in keys and first not in keys:
+        if not set(stain_keys(st)) & marker_keys(m, spec.aliases if spec is not None else ()):
             wrong.append(f"{ch} is {st!r}, reference expects {m!r}")
     if wrong:
         raise ReferenceFileError(

@@ -35,6 +35,22 @@ def _where(sample) -> str:
     return str(sample.path) if getattr(sample, "path", None) is not None else "in-memory sample"
 
 
+def marker_keys(name: str, aliases=()) -> set[str]:
+    """The normalized names a stain may carry for a marker: its own and its aliases'."""
+    return {normalize_marker(name), *(normalize_marker(a) for a in aliases)}
+
+
+def stain_keys(stain: str) -> tuple[str, str]:
+    """A ``$PnS`` stain as matched against :func:`marker_keys`: whole and its first word.
+
+    ``"CD19 PE-Cy7"`` -> ``("cd19pecy7", "cd19")``; an empty stain -> ``("", "")``.
+    """
+    st = (stain or "").strip()
+    if not st:
+        return "", ""
+    return normalize_marker(st), normalize_marker(re.split(r"[\s/]+", st)[0])
+
+
 def _file_markers(sample) -> list[str]:
     return [f"{n} [{s}]" if s else n for n, s in zip(sample.channels, sample.markers)]
 
@@ -76,8 +92,8 @@ def resolve_channels(panel: Panel, sample, channels: dict | None = None) -> dict
                 f"{where}: channels[{k!r}] = {v!r} is not a channel of the file; channels: {_file_markers(sample)}"
             ) from None
         explicit[m] = sample.channels[idx]
-    pns = [normalize_marker(s) for s in sample.markers]
-    pns_first = [normalize_marker(re.split(r"[\s/]+", s.strip())[0]) if s.strip() else "" for s in sample.markers]
+    pns, pns_first = (list(t) for t in zip(*(stain_keys(s) for s in sample.markers))) if sample.markers \
+        else ([], [])
     pnn = [normalize_marker(c) for c in sample.channels]
     out: dict[str, str] = {}
     missing = []
@@ -85,7 +101,7 @@ def resolve_channels(panel: Panel, sample, channels: dict | None = None) -> dict
         if spec.name in explicit:
             out[spec.name] = explicit[spec.name]
             continue
-        keys = {normalize_marker(spec.name), *(normalize_marker(a) for a in spec.aliases)}
+        keys = marker_keys(spec.name, spec.aliases)
         hit = None
         for table in (pns, pns_first, pnn):
             idx = [i for i, v in enumerate(table) if v and v in keys]

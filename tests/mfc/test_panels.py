@@ -160,3 +160,13 @@ def test_transform_object_is_built_once_per_parameter_set():
     a = load_panel("B-ALL").transform_object()
     assert a == LogicleTransform(T=262144.0, W=0.5, M=4.5, A=0.0)
     assert load_panel("T-ALL").transform_object() is a  # same parameters: the same (immutable) object
+
+
+def test_stain_and_marker_keys_match_as_channel_resolution_does():
+    from mrdquant.mfc.markers import marker_keys, stain_keys
+
+    assert stain_keys("CD19 PE-Cy7") == ("cd19pecy7", "cd19")
+    assert stain_keys(" HLA-DR/V500 ") == ("hladrv500", "hladr")
+    assert stain_keys("") == stain_keys("   ") == ("", "")
+    assert marker_keys("Syto41", ["Syto 41", "SYTO-41"]) == {"syto41"}
+    assert marker_keys("HLA-DR", ["DR"]) == {"hladr", "dr"}
