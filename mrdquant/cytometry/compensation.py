@@ -424,8 +424,8 @@ class Compensation:
         return result
 
 
-    def apply_channels(self, events: np.ndarray, detector_columns: Sequence[int], columns: Sequence[int], *,
-                       raw_columns: Sequence[int] | None = None):
+    def apply_channels(self, events: np.ndarray, detector_columns: Sequence[int],
+                       columns: Sequence[int]) -> np.ndarray:
         """Compensated values of some channels only, one contiguous row per channel.
 
         Each output channel still reads every detector (compensation mixes them), but
@@ -440,23 +440,43 @@ class Compensation:
             Column of each detector of the matrix, in matrix order (:meth:`match`).
         columns : sequence of int
             Columns wanted; each must be one of ``detector_columns``.
-        raw_columns : sequence of int, optional
-            Columns also wanted as they are (e.g. scatter and time), read in the same pass
-            over the events.
 
         Returns
         -------
         ndarray of shape (len(columns), n_events), float64, data units
             Row ``r``: ``events[:, detector_columns] @ inverse[:, k]`` for the detector
-            ``k`` read in column ``columns[r]``. With ``raw_columns``, a tuple
-            ``(compensated, raw)`` whose ``raw`` (``(len(raw_columns), n_events)``, float64)
-            holds ``events[:, raw_columns]`` as rows.
+            ``k`` read in column ``columns[r]``.
 
         Raises
         ------
         InputError
             ``events`` not 2-D, detector columns not one per detector, or a wanted column
             that is not a detector column.
+        """
+        return self.apply_channels_with_raw(events, detector_columns, columns, [])[0]
+
+    def apply_channels_with_raw(self, events: np.ndarray, detector_columns: Sequence[int], columns: Sequence[int],
+                                raw_columns: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`apply_channels`, and some columns as they are, in the same pass over the events.
+
+        Parameters
+        ----------
+        events, detector_columns, columns
+            As :meth:`apply_channels`.
+        raw_columns : sequence of int
+            Columns wanted uncompensated (e.g. scatter and time).
+
+        Returns
+        -------
+        compensated : ndarray of shape (len(columns), n_events), float64, data units
+            As :meth:`apply_channels`.
+        raw : ndarray of shape (len(raw_columns), n_events), float64, data units
+            Row ``r``: ``events[:, raw_columns[r]]``.
+
+        Raises
+        ------
+        InputError
+            As :meth:`apply_channels`, or a raw column outside the events.
         """
         from ._gates_kernels import kernel
 
@@ -474,14 +494,14 @@ class Compensation:
         pos = [det.index(int(c)) for c in columns]
         n = ev.shape[0]
         out = np.empty((len(pos), n), dtype=np.float64)
-        raw_cols = np.asarray([int(c) for c in raw_columns or ()], dtype=np.intp)
+        raw_cols = np.asarray([int(c) for c in raw_columns], dtype=np.intp)
         if raw_cols.size and (raw_cols.min() < 0 or raw_cols.max() >= ev.shape[1]):
             raise InputError(f"raw column(s) {raw_cols.tolist()} outside the {ev.shape[1]} columns of the events")
         raw = np.empty((raw_cols.size, n), dtype=np.float64)
         kernel("take_compensated", n)(ev, np.empty(0, dtype=np.intp), True, np.asarray(det, dtype=np.intp),
                                       np.ascontiguousarray(self.inverse[:, pos], dtype=np.float64), out,
                                       raw_cols, raw)
-        return out if raw_columns is None else (out, raw)
+        return out, raw
 
 
 def _is_number(cell: str) -> bool:

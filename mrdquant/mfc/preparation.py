@@ -136,7 +136,7 @@ class _MarkerValues:
     All markers live in one ``(n_markers, n_events)`` float64 block, one contiguous row
     per marker in panel order (so :attr:`PreparedSample.values` is a view of it). The
     marker channels the file's spillover compensates are compensated once, for all
-    events, in one pass (:meth:`Compensation.apply_channels`: the same bits as the gating
+    events, in one pass (:meth:`Compensation.apply_channels_with_raw`: the same bits as the gating
     engine computes); the others are copied to float64 on first use. Each row holds
     transformed values where ``done`` and compensated values elsewhere: transforming in
     place needs no second array of a million values per marker. ``partial[j]``: some
@@ -167,7 +167,7 @@ class _MarkerValues:
         if cols and all(self.ready):
             # the usual case: every marker compensated, straight into the block, and the
             # scatter and time columns taken in the same pass
-            self.block, rows = comp.apply_channels(sample.events, det, cols, raw_columns=list(raw.values()))
+            self.block, rows = comp.apply_channels_with_raw(sample.events, det, cols, list(raw.values()))
             self.raw = dict(zip(raw, rows))
         else:
             self.block = np.empty((len(cols), n))

@@ -85,6 +85,12 @@ def test_apply_channels_equals_linalg_solve_and_the_gating_engine(prob, dtype, d
                                                      np.ascontiguousarray(events), _NO_ROWS, True)
     for r, c in enumerate(wanted):
         np.testing.assert_array_equal(got[r], mat[pos[c]])
+    # with raw columns read in the same pass: the same compensated bits, raw values as float64
+    raw_cols = data.draw(st.lists(st.integers(0, events.shape[1] - 1), max_size=3))
+    comp2, raw = comp.apply_channels_with_raw(events, det, wanted, raw_cols)
+    np.testing.assert_array_equal(comp2, got)
+    assert raw.shape == (len(raw_cols), events.shape[0]) and raw.dtype == np.float64
+    np.testing.assert_array_equal(raw, events[:, raw_cols].T.astype(np.float64))
 
 
 def test_apply_channels_bad_input_says_what():
@@ -96,6 +102,8 @@ def test_apply_channels_bad_input_says_what():
         comp.apply_channels(ev, [0], [0])
     with pytest.raises(InputError, match="2-D"):
         comp.apply_channels(np.ones(3), [0, 1], [0])
+    with pytest.raises(InputError, match=r"raw column\(s\) \[3\] outside the 3 columns"):
+        comp.apply_channels_with_raw(ev, [0, 1], [0], [3])
     np.testing.assert_allclose(comp.apply_channels(ev, [2, 0], [0]), [[comp.inverse[:, 1].sum()] * 3])
 
 def test_real_file_matches_flowkit(shared_data):
