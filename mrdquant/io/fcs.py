@@ -218,6 +218,33 @@ class FlowSample:
             self._sha256 = digest
         return self._sha256
 
+    def adopt_sha256(self, digest: str, size: int, mtime_ns: int) -> bool:
+        """Take a SHA-256 computed earlier from this file, instead of hashing it again.
+
+        The digest is taken only when the file, as it was read, had exactly that size and
+        modification time (ns) -- the state it was hashed in -- and no digest is known yet.
+
+        Parameters
+        ----------
+        digest : str
+            Hex SHA-256 of the file's bytes.
+        size : int, bytes
+        mtime_ns : int, ns
+            ``os.stat`` of the file when it was hashed (taken before and after hashing, and
+            equal).
+
+        Returns
+        -------
+        bool
+            Whether the digest was taken (otherwise ``sha256`` hashes the file as usual).
+        """
+        if self.path is None or self._sha256 is not None or self._hashing is not None:
+            return False
+        if self._stat != (int(size), int(mtime_ns)):
+            return False
+        self._sha256 = str(digest)
+        return True
+
     def hash_in_background(self) -> "FlowSample":
         """Start computing :attr:`sha256` on a thread; reading ``sha256`` waits for it.
 

@@ -129,6 +129,12 @@ class _Input:
     task: object = None
     input_id: int | None = None
     status: str = "pending"
+    #: (size, mtime_ns) of the file while it was hashed (None when it changed meanwhile)
+    stat: tuple | None = None
+
+    def known_sha256(self) -> tuple | None:
+        """``(sha256, size, mtime_ns)`` for the task, so the file is not hashed twice."""
+        return None if self.stat is None else (self.sha256, *self.stat)
 
 
 def sweep_partial_files(folder: Path) -> list[Path]:
@@ -179,11 +185,19 @@ def _inputs(study: Study, progress: Progress) -> list[_Input]:
     for kind, files, params, task in groups:
         phash = Study.params_hash(params)
         for path in files:
-            out.append(_Input(kind, path, study.relative(path), sha256_file(path), path.stat().st_size, phash, params,
-                              task))
+            before = _stat(path)
+            digest = sha256_file(path)
+            after = _stat(path)
+            out.append(_Input(kind, path, study.relative(path), digest, after[0], phash, params, task,
+                              stat=after if after == before else None))
             progress.advance(path.name, "hashed")
     progress.finish()
     return out
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return int(st.st_size), int(st.st_mtime_ns)
 
 
 def _sheet_specimens(study: Study) -> dict:
@@ -253,11 +267,12 @@ def _execute(todo: list[_Input], client) -> Iterator[TaskResult]:
     on the cluster. A worker lost while on a file is that file's failure, not the batch's."""
     if client is None:
         for item in todo:
-            yield run_task(item.kind, str(item.path), item.task)
+            yield run_task(item.kind, str(item.path), item.task, known_sha256=item.known_sha256())
         return
     from dask.distributed import as_completed
 
-    futures = {client.submit(run_task, item.kind, str(item.path), item.task, pure=False): item for item in todo}
+    futures = {client.submit(run_task, item.kind, str(item.path), item.task, known_sha256=item.known_sha256(),
+                             pure=False): item for item in todo}
     for fut in as_completed(list(futures)):
         item = futures.pop(fut)
         try:

@@ -81,7 +81,8 @@ def _reference(path: str):
     return _load_once("reference", path, NormalReference.load)
 
 
-def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd.DataFrame]:
+def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask, *,
+                      known_sha256: tuple | None = None) -> dict[str, pd.DataFrame]:
     """MFC MRD of one FCS file: result tables of one row each; ``sample_id`` is the file name.
 
     Without a strategy (the default), :func:`mrdquant.quantify_mfc` places the panel's gates
@@ -90,12 +91,18 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd
     ``task.reference`` the file is also scored against that normal-marrow reference
     (:func:`mrdquant.mfc.laip_dfn.quantify_laip_dfn`: prepared once) and a
     ``dfn_results`` row holds the DfN result and the integrated LAIP ∪ DfN call (its
-    populations as JSON). With ``task.plots_dir`` the gating page is written there as
-    ``<file name without suffix>.png`` (the report shows it on the patient page of the
-    clinical sample of that name). With a Gating-ML strategy the file is gated with it and
-    the LAIP / denominator gate counts give the MRD (:func:`mrdquant.quantify_mrd_table`
-    columns). Beside each gating page, ``<stem>.wsp`` holds the placed gates as a FlowJo
-    workspace (:func:`mrdquant.export_flowjo`).
+    populations as JSON). With ``task.plots_dir`` the tube's review files are written there
+    (:func:`mrdquant.mfc.review.write_review_files`: the gating page
+    ``<file name without suffix>.png``, which the report shows on the patient page of the
+    clinical sample of that name, the DfN page and the FlowJo workspace ``<stem>.wsp``); a
+    file whose pages cannot be written fails. With a Gating-ML strategy the file is gated
+    with it and the LAIP / denominator gate counts give the MRD
+    (:func:`mrdquant.quantify_mrd_table` columns).
+
+    ``known_sha256`` ``(sha256, size, mtime_ns)``: the digest the runner computed for its
+    identity check; the result's provenance takes it when the file, as read, still has
+    that size and modification time (:meth:`mrdquant.io.FlowSample.adopt_sha256`), else
+    the file is hashed again.
     """
     name = Path(path).name
     if task.strategy:
@@ -105,35 +112,35 @@ def quantify_fcs_file(path: "str | os.PathLike", task: FlowTask) -> dict[str, pd
         return {"mfc_results": quantify_mrd_table(result.counts(), task.laip_gate, task.denominator_gate,
                                                   disease=task.disease, profile=task.profile)}
     from ..io.fcs import read_fcs
-    from ..mfc.quantify import quantify_mfc
+    from ..mfc.quantify import prepare_tube, quantify_mfc
 
-    sample = read_fcs(path)
-    dfn = None
+    sample = read_fcs(path, hash_in_background=known_sha256 is None)
+    if known_sha256 is not None and not sample.adopt_sha256(*known_sha256):
+        sample.hash_in_background()  # changed since the runner hashed it: provenance hashes what was read
+    dfn = reference = None
     if task.reference:
         from ..mfc.laip_dfn import quantify_laip_dfn
 
-        both = quantify_laip_dfn(sample, task.panel, _reference(task.reference), profile=task.profile,
-                                 laip=task.laip, sample_id=name)
-        result = both.mfc
-        dfn = both.to_row()
-        dfn["populations"] = both.dfn.populations.to_json(orient="records")
-        if task.plots_dir and len(both.dfn.populations):
-            from ..mfc.dfn_plots import DFN_PAGE_SUFFIX, plot_dfn_populations
-
-            plot_dfn_populations(both.dfn, _reference(task.reference),
-                                 Path(task.plots_dir) / f"{Path(name).stem}{DFN_PAGE_SUFFIX}.png")
+        reference = _reference(task.reference)
+        both = quantify_laip_dfn(sample, task.panel, reference, profile=task.profile, laip=task.laip, sample_id=name)
+        result, dfn, src = both.mfc, both.dfn, both.prepared or sample
     else:
-        result = quantify_mfc(sample, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
+        # prepared here when pictures are drawn, so they reuse the preparation
+        src = prepare_tube(sample, task.panel, laip=task.laip, sample_id=name) if task.plots_dir else sample
+        result = quantify_mfc(src, task.panel, profile=task.profile, laip=task.laip, sample_id=name)
     tables = {"mfc_results": pd.DataFrame([result.to_row()])}
     if dfn is not None:
-        tables["dfn_results"] = pd.DataFrame([dfn])
-    if task.plots_dir and len(result.gates):
-        from ..mfc.flowjo import export_flowjo
-        from ..mfc.plots import plot_gating
+        row = both.to_row()
+        row["populations"] = dfn.populations.to_json(orient="records")
+        tables["dfn_results"] = pd.DataFrame([row])
+    if task.plots_dir:
+        from ..errors import MrdquantError
+        from ..mfc.review import write_review_files
 
-        plot_gating(result, Path(task.plots_dir) / f"{Path(name).stem}.png", sample=sample)
-        # the same gates for review in FlowJo, beside the page
-        export_flowjo(result, sample, Path(task.plots_dir) / f"{Path(name).stem}.wsp", panel=task.panel)
+        # the report shows these pages: a tube whose page is missing is reported as failed
+        problems = write_review_files(task.plots_dir, result, src, panel=task.panel, dfn=dfn, reference=reference)
+        if problems:
+            raise MrdquantError(f"{path}: " + "; ".join(problems))
     return tables
 
 
@@ -151,13 +158,17 @@ def quantify_qpcr_file(path: "str | os.PathLike", task: QpcrTask) -> tuple[pd.Da
     return results, wells
 
 
-def run_task(kind: str, path: str, task: "FlowTask | QpcrTask") -> TaskResult:
-    """Process one input; any failure is returned as ``TaskResult.error``, never raised."""
+def run_task(kind: str, path: str, task: "FlowTask | QpcrTask", known_sha256: tuple | None = None) -> TaskResult:
+    """Process one input; any failure is returned as ``TaskResult.error``, never raised.
+
+    ``known_sha256``: ``(sha256, size, mtime_ns)`` of an FCS file the runner already hashed
+    (see :func:`quantify_fcs_file`).
+    """
     out = TaskResult(kind=kind, path=path)
     stage = "flow" if kind == "fcs" else "qpcr"
     try:
         if kind == "fcs":
-            out.tables.update(quantify_fcs_file(path, task))
+            out.tables.update(quantify_fcs_file(path, task, known_sha256=known_sha256))
             out.extra = {"panel_id": task.panel}
         else:
             results, wells = quantify_qpcr_file(path, task)

@@ -362,6 +362,24 @@ def test_sha256_in_background_refused_when_file_changed_or_unreadable(tmp_path):
         read_fcs(tmp_path / "nope.fcs", hash_in_background=True)
 
 
+def test_adopt_sha256_only_for_the_state_the_file_was_read_in(tmp_path, monkeypatch):
+    from mrdquant.io import fcs as fcs_module
+
+    path = write_fcs(tmp_path / "k.fcs", np.arange(20, dtype=np.float32).reshape(10, 2), ["FSC-A", "PE-A"])
+    st = path.stat()
+    calls = []
+    monkeypatch.setattr(fcs_module, "_sha256_of", lambda p: calls.append(p) or "hashed")
+    s = read_fcs(path)
+    assert not s.adopt_sha256("a" * 64, st.st_size + 1, st.st_mtime_ns)  # another size
+    assert not s.adopt_sha256("a" * 64, st.st_size, st.st_mtime_ns - 1)  # another time
+    assert s.adopt_sha256("a" * 64, st.st_size, st.st_mtime_ns)
+    assert s.sha256 == "a" * 64 and calls == []
+    assert not s.adopt_sha256("b" * 64, st.st_size, st.st_mtime_ns)  # a digest is never replaced
+    t = read_fcs(path, hash_in_background=True)  # a hash under way is not replaced either
+    assert not t.adopt_sha256("a" * 64, st.st_size, st.st_mtime_ns) and t.sha256 == "hashed"
+    assert not FlowSample.from_array(np.zeros((2, 2)), ["A", "B"]).adopt_sha256("a" * 64, 0, 0)
+
+
 def fcs_module_hashing(path):
     from mrdquant.io.fcs import _Hashing
 

@@ -69,6 +69,13 @@ def test_bad_inputs_are_listed_with_reasons_and_the_good_ones_finish(processed):
 
     assert (mfc["panel_id"] == "B-ALL").all() and (mfc["panel_hash"] == load_panel("B-ALL").hash).all()
     assert mfc["input_sha256"].str.len().eq(64).all() and mfc["profile_hash"].str.len().eq(64).all()
+    # each tube's provenance carries the digest its input was identified by (hashed once)
+    import hashlib
+
+    ident = inputs.set_index("path")["sha256"]
+    for row in mfc.itertuples(index=False):
+        assert row.input_sha256 == ident[f"flow/{row.sample_id}"]
+        assert row.input_sha256 == hashlib.sha256((study / "flow" / row.sample_id).read_bytes()).hexdigest()
 
 
 def test_results_agree_with_the_simulated_truth(processed):
@@ -220,3 +227,27 @@ def test_panel_gating_with_quantify_mfc_and_gating_pages(study_copy, capsys):
     wsp = study_copy / "results" / "flow" / "plots" / positive["file"].replace(".fcs", ".wsp")
     regated = GatingStrategy.from_flowjo(wsp, sample_id=positive["file"]).gate(str(study_copy / "flow" / positive["file"]))
     assert regated.count("LAIP") == positive["laip_events"] > 0
+
+
+def test_a_tube_the_runner_hashed_is_not_hashed_again_unless_it_changed(simulated_study, tmp_path, monkeypatch):
+    import hashlib
+    import os
+
+    from mrdquant.io import fcs as fcs_module
+    from mrdquant.study.tasks import FlowTask, quantify_fcs_file
+
+    f = tmp_path / "tube.fcs"
+    shutil.copy(sorted((simulated_study / "flow").glob("*.fcs"))[0], f)
+    real = hashlib.sha256(f.read_bytes()).hexdigest()
+    st = f.stat()
+    calls = []
+    orig = fcs_module._sha256_of
+    monkeypatch.setattr(fcs_module, "_sha256_of", lambda p: calls.append(p) or orig(p))
+    task = FlowTask(panel="B-ALL", strategy=None, laip_gate="", denominator_gate="", disease="ALL",
+                    profile="puih_2020")
+    row = quantify_fcs_file(f, task, known_sha256=(real, st.st_size, st.st_mtime_ns))["mfc_results"].iloc[0]
+    assert row["input_sha256"] == real and calls == []
+    # a digest of another state of the file (other modification time) is not taken
+    os.utime(f, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    row = quantify_fcs_file(f, task, known_sha256=("0" * 64, st.st_size, st.st_mtime_ns))["mfc_results"].iloc[0]
+    assert row["input_sha256"] == real and calls == [f]
