@@ -454,7 +454,6 @@ def prepare(
                                                  "description": lp.description}, False)
 
     from ..cytometry.gating import GatingStrategy
-    from ..cytometry.transforms import LogicleTransform  # noqa: F401  (transform classes live there)
 
     strategy = GatingStrategy(engine, transforms={TRANSFORM_ID: transform})
     # The strategy takes the memberships placement computed for its gates: each is the
