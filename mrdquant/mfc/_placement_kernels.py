@@ -9,7 +9,7 @@ import numpy as np
 
 from .._numba import njit, prange, serial_and_parallel
 
-__all__ = ["masked_histogram", "binned_counts", "binned_sample", "finite_range", "singlet_values"]
+__all__ = ["masked_histogram", "binned_sample", "finite_range", "singlet_values"]
 
 #: inputs from this many events are histogrammed on parallel threads, in this many chunks
 _PARALLEL_MIN = 1 << 17
@@ -75,20 +75,6 @@ def _time_bin(v, edges, lo, scale, nb):
     return b
 
 
-@njit
-def _binned_counts(t, mask, edges, out):
-    nb = out.size
-    lo = edges[0]
-    hi = edges[nb]
-    scale = nb / (hi - lo) if hi > lo else 0.0
-    for i in range(t.size):
-        if mask[i]:
-            v = t[i]
-            if v < lo or v > hi or v != v:
-                continue
-            out[_time_bin(v, edges, lo, scale, nb)] += 1
-
-
 @njit(inline="always")
 def _splitmix64(x):
     """SplitMix64 output function: a well-mixed uint64 from a uint64 counter."""
@@ -124,15 +110,18 @@ def binned_sample(t: np.ndarray, mask: np.ndarray, edges: np.ndarray, fraction: 
     """Counts per time bin and a seeded random sample of the binned events, in one pass.
 
     Each event of ``mask`` whose ``t`` lies in ``[edges[0], edges[-1]]`` is counted in its
-    bin (as :func:`binned_counts`) and kept in the sample with probability ``fraction``,
-    decided by a hash of ``(seed, event index)`` (SplitMix64): the same events for the
-    same seed on every machine, independent of each other and of the order of the file.
+    bin ``[edges[b], edges[b + 1])`` (the last bin closed) and kept in the sample with
+    probability ``fraction``, decided by a hash of ``(seed, event index)`` (SplitMix64):
+    the same events for the same seed on every machine, independent of each other and of
+    the order of the file.
 
     Parameters
     ----------
     t : ndarray (n,), float
     mask : ndarray (n,), bool
-    edges : ndarray (n_bins + 1,), increasing, equally spaced
+    edges : ndarray (n_bins + 1,), increasing
+        Meant to be equally spaced (``numpy.linspace``), which makes finding each value's
+        bin a guess and a check; others are still binned exactly, only more slowly.
     fraction : float
         Probability that an event is sampled; 1 or more keeps every binned event.
     seed : int
@@ -190,23 +179,6 @@ def finite_range(t: np.ndarray, mask: np.ndarray) -> tuple[int, float, float]:
     """
     count, lo, hi = _finite_range(np.ascontiguousarray(t), np.ascontiguousarray(mask, dtype=np.bool_))
     return int(count), float(lo), float(hi)
-
-
-def binned_counts(t: np.ndarray, mask: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Counts of ``t[mask]`` per bin ``[edges[b], edges[b+1])`` (last bin closed).
-
-    ``edges`` must increase; they are meant to be equally spaced (``numpy.linspace``),
-    which makes finding each value's bin a guess and a check; others are still binned
-    exactly, only more slowly.
-
-    Returns
-    -------
-    ndarray (len(edges) - 1,), int64
-    """
-    e = np.ascontiguousarray(edges, dtype=np.float64)
-    out = np.zeros(e.size - 1, dtype=np.int64)
-    _binned_counts(np.ascontiguousarray(t), np.ascontiguousarray(mask, dtype=np.bool_), e, out)
-    return out
 
 
 @njit

@@ -28,8 +28,8 @@ from ..cytometry.laip import MFC_STATUSES, _classify, _reason, _resolve_threshol
 from ..errors import InputError, ReferenceFileError
 from ..profiles import Threshold, thresholds_table
 from .dfn_singlets import STRICT_SINGLET_K, strict_singlet_mask
-from .novelty import dissolve_normal_centred, group_novel_events
 from .markers import marker_keys, stain_keys
+from .novelty import dissolve_normal_centred, group_novel_events
 from .panels import normalize_marker
 from .reference import NormalReference, _is_prepared, _resolve_panel, _sample_label, features_of, prepare_sample
 

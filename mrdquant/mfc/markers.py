@@ -92,8 +92,8 @@ def resolve_channels(panel: Panel, sample, channels: dict | None = None) -> dict
                 f"{where}: channels[{k!r}] = {v!r} is not a channel of the file; channels: {_file_markers(sample)}"
             ) from None
         explicit[m] = sample.channels[idx]
-    pns, pns_first = (list(t) for t in zip(*(stain_keys(s) for s in sample.markers))) if sample.markers \
-        else ([], [])
+    stains = [stain_keys(s) for s in sample.markers]
+    pns, pns_first = [k[0] for k in stains], [k[1] for k in stains]
     pnn = [normalize_marker(c) for c in sample.channels]
     out: dict[str, str] = {}
     missing = []

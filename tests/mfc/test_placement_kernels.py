@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from mrdquant.mfc._placement_kernels import (
-    binned_counts,
     binned_sample,
     finite_range,
     masked_histogram,
@@ -28,7 +27,7 @@ def _naive_binned_counts(t, mask, edges):
 
 @settings(max_examples=150, deadline=None)
 @given(st.data(), st.integers(1, 120), st.booleans())
-def test_binned_counts_match_searchsorted(data, n_bins, spaced):
+def test_binned_sample_counts_match_searchsorted(data, n_bins, spaced):
     t = data.draw(arrays(np.float64, st.integers(0, 400), elements=FLOATS))
     mask = data.draw(arrays(np.bool_, t.shape))
     lo = data.draw(st.floats(-1e6, 1e6))
@@ -42,14 +41,14 @@ def test_binned_counts_match_searchsorted(data, n_bins, spaced):
     # values on and around the edges
     t = np.concatenate([t, edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf)])
     mask = np.concatenate([mask, np.ones(3 * edges.size, dtype=bool)])
-    np.testing.assert_array_equal(binned_counts(t, mask, edges), _naive_binned_counts(t, mask, edges))
+    np.testing.assert_array_equal(binned_sample(t, mask, edges, 0.0, 0)[0], _naive_binned_counts(t, mask, edges))
 
 
-def test_binned_counts_extreme_range():
+def test_binned_sample_counts_over_an_extreme_range():
     # the span overflows to inf: every value is still binned by its edges
     edges = np.array([-1e308, -5e307, 0.0, 5e307, 1e308])
     t = np.array([-1e308, -6e307, 0.0, 1e308, 5e307, -1.0])
-    assert binned_counts(t, np.ones(6, dtype=bool), edges).tolist() == [2, 1, 1, 2]
+    assert binned_sample(t, np.ones(6, dtype=bool), edges, 0.0, 0)[0].tolist() == [2, 1, 1, 2]
 
 
 @settings(max_examples=100, deadline=None)
@@ -103,7 +102,7 @@ def test_masked_histogram_matches_numpy_serial_and_parallel(n, seed, nb):
 
 @settings(max_examples=120, deadline=None)
 @given(st.data(), st.integers(1, 60), st.floats(0.0, 1.5), st.integers(0, 2**63))
-def test_binned_sample_counts_like_binned_counts_and_samples_binned_events(data, n_bins, fraction, seed):
+def test_binned_sample_samples_binned_events_with_their_bins(data, n_bins, fraction, seed):
     t = data.draw(arrays(np.float64, st.integers(0, 400), elements=FLOATS))
     mask = data.draw(arrays(np.bool_, t.shape))
     lo = data.draw(st.floats(-1e6, 1e6))
