@@ -218,6 +218,12 @@ class FlowSample:
             self._sha256 = digest
         return self._sha256
 
+    def __getstate__(self) -> dict:
+        # a hash under way (a thread) stays behind: the copy hashes the file when asked
+        state = dict(self.__dict__)
+        state["_hashing"] = None
+        return state
+
     def adopt_sha256(self, digest: str, size: int, mtime_ns: int) -> bool:
         """Take a SHA-256 computed earlier from this file, instead of hashing it again.
 

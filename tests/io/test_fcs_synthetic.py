@@ -339,6 +339,12 @@ def test_sha256_hashed_in_background_while_reading(tmp_path, monkeypatch):
     assert calls == [path, path]  # once per sample, then cached
     # in memory: nothing to hash
     assert FlowSample.from_array(np.zeros((2, 2)), ["A", "B"]).hash_in_background().sha256 == ""
+    # a sample whose hash is under way still pickles (to a worker); the copy hashes on demand
+    import pickle
+
+    u = pickle.loads(pickle.dumps(read_fcs(path, hash_in_background=True)))
+    np.testing.assert_array_equal(u.events, s.events)
+    assert u.sha256 == want
 
 
 def test_sha256_in_background_refused_when_file_changed_or_unreadable(tmp_path):
