@@ -3,7 +3,9 @@
 ``load_panel`` / ``list_panels`` read the marker-based panels (``docs/panels.md``);
 ``prepare`` resolves a file's channels, runs acquisition QC and places the panel's gates;
 ``quantify_mfc`` turns that into an :class:`~mrdquant.cytometry.laip.MfcResult`
-(``docs/mfc-mrd.md``); ``export_flowjo`` writes its placed gates as a FlowJo workspace.
+(``docs/mfc-mrd.md``); ``export_flowjo`` writes its placed gates as a FlowJo workspace;
+``prepare_tube`` keeps a tube's preparation so that ``write_review_files`` draws its
+gating page, DfN page and workspace from it.
 ``NormalReference`` and ``quantify_dfn`` find different-from-normal
 (DfN) events against a normal-marrow reference; ``integrated_call`` joins LAIP and DfN
 (``docs/dfn.md``).
@@ -22,6 +24,8 @@ _LAZY = {
     "prepare": ".preparation",
     "PreparedSample": ".preparation",
     "quantify_mfc": ".quantify",
+    "prepare_tube": ".quantify",
+    "write_review_files": ".review",
     "combine_tubes": ".quantify",
     "results_table": ".quantify",
     "RESULT_COLUMNS": ".quantify",
