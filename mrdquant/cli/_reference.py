@@ -156,7 +156,8 @@ def register(app: typer.Typer) -> None:
                                   channels=_parse_channels(channel) or None)
         for row in results.to_dict("records"):
             extra = f", integrated {row['integrated_status']} ({row['agreement']})" if "agreement" in row else ""
-            typer.echo(f"{row['sample_id']}: DfN {row['dfn_status']}, {row['dfn_events']} events, {row['dfn_mrd_pct']:.3g}%{extra}")
+            pct = f", {row['dfn_mrd_pct']:.3g}%" if row["dfn_mrd_pct"] == row["dfn_mrd_pct"] else ""  # NaN: no level
+            typer.echo(f"{row['sample_id']}: DfN {row['dfn_status']}, {row['dfn_events']} events{pct}{extra}")
         for row in errors.itertuples(index=False):
             msg = row.error if str(row.error).startswith(str(row.path)) else f"{row.path}: {row.error}"
             typer.echo(f"mrdquant: error: {msg}", err=True)

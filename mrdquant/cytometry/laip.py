@@ -104,7 +104,8 @@ class MfcResult:
     laip_events : int, events
     denominator_events : int, events
     mrd_fraction : float, 0-1
-        ``laip_events / denominator_events``; NaN without denominator events.
+        ``laip_events / denominator_events``; NaN when the sample is not evaluable (no
+        denominator events, or too few to call it): a sample without a call has no level.
     mrd_pct : float, %
         ``100 * mrd_fraction``.
     sensitivity : float, 0-1
@@ -350,6 +351,8 @@ def _classify(
     code[below_lod & (denom >= min_den)] = _NEG
     code[below_lod & (denom < min_den)] = _NE
     code[~has_den] = _NE
+    # a sample that cannot be called has no MRD level: not a 0 % a reader could act on
+    frac[code == _NE] = np.nan
     return frac, sens, code
 
 

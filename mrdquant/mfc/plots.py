@@ -165,9 +165,11 @@ def _header(result, sid: str, panel_id: str, laip, masks, denominator) -> str:
         den_events = int(np.count_nonzero(masks[denominator]))
     if laip_events is None:
         laip_events = int(np.count_nonzero(laip))
+    status = _get(result, "status")
     if mrd is not None and np.isfinite(mrd):
-        status = _get(result, "status")
         parts.append(f"MRD {_fmt_pct(mrd)} %" + (f" ({status})" if status else ""))
+    elif status:  # no level (not evaluable): the call alone
+        parts.append(f"MRD {status}")
     if den_events is not None:
         parts.append(f"LAIP {int(laip_events):,} of {int(den_events):,} denominator events")
     return " · ".join(parts)

@@ -162,7 +162,8 @@ def test_table_one_row_per_sample_in_order():
     assert list(t.status) == ["negative", "positive", "not evaluable"]
     assert list(t.laip_events) == [19, 50, 0]
     assert t.laip_events.dtype == np.int64 and t.denominator_events.dtype == np.int64
-    np.testing.assert_allclose(t.mrd_pct, [19 / 3000, 0.05, 0.0])
+    # a not evaluable sample has no MRD level
+    np.testing.assert_allclose(t.mrd_pct, [19 / 3000, 0.05, np.nan])
     assert set(t.profile_id) == {"puih_2020"}
 
 
@@ -220,8 +221,10 @@ def test_table_matches_scalar_and_naive_rules(pairs):
         r = quantify_mrd(laip, den)
         assert r.status == expected
         assert r.reason == t.reason[i]
-        if den:
-            assert r.mrd_fraction == pytest.approx(laip / den)
+        if expected == "not evaluable":  # no call, no level
+            assert np.isnan(r.mrd_fraction) and np.isnan(r.mrd_pct) and np.isnan(t.mrd_pct[i])
+        else:
+            assert r.mrd_fraction == pytest.approx(laip / den) and t.mrd_pct[i] == pytest.approx(100 * laip / den)
     assert set(t.status) <= set(MFC_STATUSES)
 
 

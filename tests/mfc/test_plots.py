@@ -147,6 +147,11 @@ def test_header_names_the_sample_and_mrd(fake):
     title = fig._suptitle.get_text()
     assert "fake-01" in title and "MRD 0.0123 % (positive)" in title and "B-ALL" in title
     assert f"LAIP {int(r.laip_mask.sum()):,} of {int(r.gate_masks['Singlets'].sum()):,}" in title
+    # a not evaluable tube has no level: the header gives the call, not "MRD 0 %"
+    ne = FakeResult(result.gates, result.gate_masks, result.laip_mask, mrd_pct=float("nan"), status="not evaluable",
+                    provenance={"denominator_gate": "Singlets", "panel_id": "B-ALL"})
+    title = gating_figure(ne, sample=prepared)._suptitle.get_text()
+    assert "MRD not evaluable" in title and "%" not in title.split("LAIP")[0]
 
 
 @pytest.mark.parametrize("suffix, magic", [(".png", b"\x89PNG"), (".svg", b"<?xml"), (".pdf", b"%PDF")])
