@@ -244,8 +244,14 @@ def test_a_prepared_tube_lends_its_values_and_gives_the_same_populations(b_all, 
     ps = prepare_tube(fcs, "B-ALL")
     wsp = export_flowjo(r, ps, tmp_path / "p.wsp")
     _check_roundtrip(r, fcs, wsp)
-    # the same workspace as from the file (axis ranges from the same compensated values)
-    assert wsp.read_bytes() == export_flowjo(r, fcs, tmp_path / "f.wsp").read_bytes()
+    # the same workspace as from the file (axis ranges from the same compensated values),
+    # but for the time of writing FlowJo's header records
+    import re
+
+    def undated(path):
+        return re.sub(rb'modDate="[^"]*"', b"", path.read_bytes())
+
+    assert undated(wsp) == undated(export_flowjo(r, fcs, tmp_path / "f.wsp"))
 
 
 def test_an_explicit_panel_other_than_the_results_is_refused(b_all, tmp_path):
