@@ -274,8 +274,8 @@ def quantify_dfn(
         Explicit marker -> ``$PnN`` mapping, e.g. ``{"CD58": "APC-Cy7-A"}`` for a file
         whose ``$PnS`` leaves a marker unnamed (as in :func:`mrdquant.quantify_mfc`). It
         wins over ``$PnS``: explicitly mapped channels are not checked against the
-        reference's markers. A prepared sample keeps the channels it was prepared with;
-        pass the same mapping so that its markers are exempt from the stain check too.
+        reference's markers. A prepared sample keeps the mapping it was prepared with
+        (``PreparedSample.explicit_channels``), which is used when none is given here.
     singlet_k : float, optional, robust SDs
         Strict-singlet cut: only denominator events with ``FSC-H / FSC-A >= median -
         singlet_k x SD`` may be novel (:mod:`mrdquant.mfc.dfn_singlets`). Default: the
@@ -302,6 +302,7 @@ def quantify_dfn(
     p = _resolve_panel(panel if panel is not None else ref.panel_id)
     ref.check_panel(p, where=str(sample) if isinstance(sample, (str, os.PathLike)) else "")
     prepared = sample if _is_prepared(sample) else prepare_sample(sample, p, channels)
+    channels = dict(channels or getattr(prepared, "explicit_channels", None) or {})
     src, sha = _sample_label(prepared.sample)
     _check_file_markers(prepared, ref, p, src, channels)
     disease = getattr(p, "disease", "ALL")

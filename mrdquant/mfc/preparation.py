@@ -74,6 +74,9 @@ class PreparedSample:
         The placed gates as a strategy; :meth:`to_gatingml` writes it.
     placements : dict of str to dict
         What each placement found (method, fallback, peak, reason, ...).
+    explicit_channels : dict of str to str
+        The explicit marker -> channel mapping the call gave (``channels=``): these
+        markers were not resolved from ``$PnS``.
     """
 
     sample: FlowSample
@@ -89,6 +92,7 @@ class PreparedSample:
     gate_masks: dict = field(repr=False)
     strategy: object = field(repr=False)
     placements: dict = field(repr=False)
+    explicit_channels: dict = field(default_factory=dict)
 
     @property
     def values(self) -> np.ndarray:
@@ -506,6 +510,7 @@ def prepare(
         gate_masks=gate_masks,
         strategy=strategy,
         placements=placements,
+        explicit_channels=dict(channels or {}),
     )
 
 

@@ -7,6 +7,8 @@ events; the full-size multi-seed evaluation is in ``test_dfn_evaluation.py`` (sl
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.stats import spearmanr
@@ -172,13 +174,17 @@ def test_explicit_channels_map_an_unnamed_marker(b_ref):
     # the explicit mapping wins over a $PnS that names something else ...
     other, _ = _with_stain(sample, "CD58", "CD99")
     assert quantify_dfn(other, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
-    # a prepared sample keeps its channels; the same mapping exempts them from the stain check
+    # a prepared sample keeps its explicit mapping, which exempts it from the stain check
     from mrdquant.mfc.preparation import prepare
 
     prep = prepare(other, "B-ALL", channels={"CD58": ch})
-    with pytest.raises(ReferenceFileError, match=f"{ch} is 'CD99', reference expects 'CD58'"):
-        quantify_dfn(prep, b_ref)
+    assert prep.explicit_channels == {"CD58": ch}
+    kept = quantify_dfn(prep, b_ref)
+    assert kept.laip_events == plain.laip_events and kept.provenance["parameters"]["channels"] == {"CD58": ch}
     assert quantify_dfn(prep, b_ref, channels={"CD58": ch}).laip_events == plain.laip_events
+    # without it, a prepared sample's stains are checked like a file's
+    with pytest.raises(ReferenceFileError, match=f"{ch} is 'CD99', reference expects 'CD58'"):
+        quantify_dfn(dataclasses.replace(prep, explicit_channels={}), b_ref)
     # ... a stain naming the marker with its fluorochrome is accepted without one
     assert quantify_dfn(_with_stain(sample, "CD58", "CD58 APC-H7")[0], b_ref).laip_events == plain.laip_events
 
