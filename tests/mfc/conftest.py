@@ -39,3 +39,22 @@ def f1(mask: np.ndarray, truth) -> float:
 @pytest.fixture(scope="session")
 def sim():
     return simulated
+
+
+@pytest.fixture(scope="session")
+def dfn_files(tmp_path_factory):
+    """B-ALL tubes for the LAIP + DfN tests: a saved normal reference (3 normals of 20,000
+    events), a follow-up (30,000 events, MRD 1e-2), a tube too small to gate (300 events)
+    and an AML tube; written once per session."""
+    from mrdquant.mfc.reference import NormalReference
+    from mrdquant.simulate.flow import write_bone_marrow_fcs
+
+    d = tmp_path_factory.mktemp("laip_dfn")
+    normals = [write_bone_marrow_fcs(d / f"n{i}.fcs", "B-ALL", 20_000, mrd_fraction=0.0, seed=70 + i)[0]
+               for i in range(3)]
+    return {
+        "ref": NormalReference.fit(normals, "B-ALL").save(d / "ref.npz"),
+        "follow": write_bone_marrow_fcs(d / "p3_d60.fcs", "B-ALL", 30_000, mrd_fraction=1e-2, seed=80)[0],
+        "small": write_bone_marrow_fcs(d / "tiny.fcs", "B-ALL", 300, mrd_fraction=0.0, seed=81)[0],
+        "aml": write_bone_marrow_fcs(d / "aml.fcs", "AML", 5_000, mrd_fraction=0.0, seed=82)[0],
+    }

@@ -15,21 +15,13 @@ from mrdquant.mfc.preparation import PreparedSample
 from mrdquant.mfc.quantify import prepare_tube
 from mrdquant.mfc.reference import NormalReference
 from mrdquant.mfc.review import review_paths, write_review_files
-from mrdquant.simulate.flow import write_bone_marrow_fcs
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.fixture(scope="module")
-def tubes(tmp_path_factory):
-    d = tmp_path_factory.mktemp("review")
-    normals = [write_bone_marrow_fcs(d / f"n{i}.fcs", "B-ALL", 20_000, mrd_fraction=0.0, seed=90 + i)[0]
-               for i in range(3)]
-    return {
-        "ref": NormalReference.fit(normals, "B-ALL"),
-        "follow": write_bone_marrow_fcs(d / "p3_d60.fcs", "B-ALL", 30_000, mrd_fraction=1e-2, seed=95)[0],
-        "small": write_bone_marrow_fcs(d / "tiny.fcs", "B-ALL", 400, mrd_fraction=0.0, seed=96)[0],
-    }
+@pytest.fixture
+def tubes(dfn_files):
+    return {**dfn_files, "ref": NormalReference.load(dfn_files["ref"])}
 
 
 def test_prepare_tube_gives_quantify_mfc_its_own_result(tubes):
