@@ -423,7 +423,7 @@ def _label(ax, src: _Source, row) -> None:
     events = int(row["events"])
     pct = float(row["percent_parent"])
     parent_name = "all events" if parent in ("root", "", "None") else parent
-    stats = [f"{events:,} events", f"{_fmt_pct(pct)} % of {parent_name}"]
+    stats = [f"{events:,} event" + ("" if events == 1 else "s"), f"{_fmt_pct(pct)} % of {parent_name}"]
     if src.denominator is not None and gid != src.denominator and src.denominator in src.masks:
         den_mask = src.masks[src.denominator]
         inside = src.masks.get(gid)
